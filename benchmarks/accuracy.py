@@ -1,0 +1,96 @@
+"""Accuracy of the shipped model on public data it never trained on.
+
+Usage: python benchmarks/accuracy.py [--data ../shared/data] [--json out.json]
+
+For every set (O*NET tasks and titles, Workable templates, EMSCAD postings, ESCO titles and
+descriptions) prints n, accuracy, 3-class macro-F1 and marketing-vs-sales macro-F1 (on the
+marketing and sales rows, the higher of the two scores decides) for the hybrid model, the rules
+alone and the text model alone. Exits 2 with a message when the data folder is absent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+
+import numpy as np
+
+from mktsales import LABELS, default_classifier
+from mktsales.metrics import macro_f1, mvs_f1
+from mktsales.public_data import LabelledText, read_emscad, read_esco, read_onet, read_workable
+
+DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
+SETS = {
+    "onet": (read_onet, "onet"),
+    "workable": (read_workable, "workable_jd_templates"),
+    "emscad": (read_emscad, "emscad_first500"),
+    "esco": (read_esco, "esco_occupations"),
+}
+
+
+def score_rows(rows: list[LabelledText]) -> dict[str, dict[str, float]]:
+    """Figures for one view of one set: hybrid, rules only, model only."""
+    clf = default_classifier()
+    preds = list(clf.classify_many([r.text for r in rows], titles=[r.title for r in rows], n_process=2, batch_size=512))
+    gold = [r.label for r in rows]
+    out = {}
+    for source in ("hybrid", "rules", "model"):
+        if source == "hybrid":
+            scores = np.array([[p.scores[k] for k in LABELS] for p in preds])
+            labels = [p.label for p in preds]
+        else:
+            verdicts = [getattr(p, source) for p in preds]
+            scores = np.array([[v.scores[k] for k in LABELS] for v in verdicts])
+            labels = [v.label for v in verdicts]
+        present = [label for label in LABELS if label in set(gold)]
+        out[source] = {
+            "n": len(rows),
+            "accuracy": float(np.mean(np.array(gold, dtype=object) == np.array(labels, dtype=object))),
+            "macro_f1": macro_f1(gold, labels, present),
+            "mvs_f1": mvs_f1(gold, scores),
+        }
+    out["hybrid"]["uncertain_rate"] = float(np.mean([p.uncertain for p in preds]))
+    return out
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
+    parser.add_argument("--json", type=Path, help="write the figures as JSON")
+    parser.add_argument("--sets", nargs="*", default=list(SETS))
+    args = parser.parse_args(argv)
+    if not args.data.is_dir():
+        print(f"public data not found at {args.data}; pass --data", file=sys.stderr)
+        return 2
+    results: dict[str, dict[str, dict[str, dict[str, float]]]] = {}
+    print("| set | view | n | hybrid acc | hybrid macro-F1 | hybrid mvs-F1 | rules mvs-F1 | model mvs-F1 | uncertain |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for name in args.sets:
+        reader, folder = SETS[name]
+        started = time.perf_counter()
+        rows = reader(args.data / folder)
+        views: dict[str, list[LabelledText]] = defaultdict(list)
+        for r in rows:
+            views[r.view].append(r)
+        results[name] = {}
+        for view, vrows in views.items():
+            res = score_rows(vrows)
+            results[name][view] = res
+            h = res["hybrid"]
+            print(
+                f"| {name} | {view} | {h['n']} | {h['accuracy']:.3f} | {h['macro_f1']:.3f} | {h['mvs_f1']:.3f} | "
+                f"{res['rules']['mvs_f1']:.3f} | {res['model']['mvs_f1']:.3f} | {h['uncertain_rate']:.3f} |",
+                flush=True,
+            )
+        results[name]["seconds"] = round(time.perf_counter() - started, 1)  # type: ignore[assignment]
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,455 @@
+"""The scoring API: :func:`classify`, :func:`classify_many` and :class:`Classifier`.
+
+The default classifier (shipped model and its rules) is loaded lazily on first use, verified
+against its checksum, and cached for the life of the process; importing mktsales loads nothing.
+"""
+
+from __future__ import annotations
+
+import itertools
+import multiprocessing
+import sys
+import threading
+from collections.abc import Iterable, Iterator
+from os import PathLike
+from typing import Any
+
+from mktsales.dimensions import LABELS, Dimension
+from mktsales.document import Document, prepare
+from mktsales.exceptions import InputTypeError, ParameterError
+from mktsales.features import TITLE_WEIGHT
+from mktsales.persistence import load_state
+from mktsales.prediction import DimensionScore, Evidence, Prediction, Verdict
+from mktsales.rules import RuleSet
+from mktsales.scoring import Analysis, Scorer
+
+__all__ = ["Classifier", "classify", "classify_many", "default_classifier", "load_classifier"]
+
+#: Defaults used when a model carries no thresholds of its own (training stores tuned values).
+DEFAULT_THRESHOLDS: dict[str, float] = {
+    # below this top probability a prediction is uncertain
+    "confidence": 0.6,
+    # when rules and model point to opposite poles, the hybrid needs this much to be trusted
+    "conflict_confidence": 0.9,
+    # with no rule match, at least this share of the words must be known to the model
+    "min_known_fraction": 0.5,
+}
+#: Fewer letters than this and a text is "too_short" to score.
+MIN_LETTERS = 2
+_NOT_SCORED = {"marketing": 0.0, "sales": 0.0, "other": 1.0}
+
+
+def _argmax(scores: tuple[float, float, float]) -> str:
+    best = max(range(3), key=lambda i: (scores[i], i == 2))  # ties go to "other"
+    return LABELS[best]
+
+
+def _as_dict(scores: tuple[float, float, float]) -> dict[str, float]:
+    return {label: scores[i] for i, label in enumerate(LABELS)}
+
+
+class Classifier:
+    """A loaded model with its rules and thresholds.
+
+    Parameters
+    ----------
+    scorer : Scorer
+        Built from a model state.
+    thresholds : dict, optional
+        Overrides of the decision thresholds (keys of :data:`DEFAULT_THRESHOLDS`).
+    name : str, default="custom"
+        A name for reports.
+    sha256 : str, optional
+        Checksum of the model file it was loaded from.
+
+    Examples
+    --------
+    >>> clf = default_classifier()
+    >>> clf.classify("Senior Brand Manager").label
+    'marketing'
+    """
+
+    def __init__(
+        self,
+        scorer: Scorer,
+        *,
+        thresholds: dict[str, float] | None = None,
+        name: str = "custom",
+        sha256: str | None = None,
+    ) -> None:
+        self.scorer = scorer
+        merged = dict(DEFAULT_THRESHOLDS)
+        merged.update(scorer.thresholds())
+        if thresholds:
+            unknown = set(thresholds) - set(DEFAULT_THRESHOLDS)
+            if unknown:
+                raise ParameterError(
+                    f"thresholds has unknown key(s) {sorted(unknown)}; known: {sorted(DEFAULT_THRESHOLDS)}"
+                )
+            merged.update(thresholds)
+        for key, value in merged.items():
+            if not 0.0 <= float(value) <= 1.0:
+                raise ParameterError(f"threshold {key} must be in [0, 1], got {value!r}")
+        self.thresholds = merged
+        self.name = name
+        self.sha256 = sha256
+
+    @classmethod
+    def load(
+        cls,
+        path: str | PathLike[str] | None = None,
+        *,
+        trusted: bool = False,
+        expected_sha256: str | None = None,
+        rules: str | PathLike[str] | RuleSet | None = None,
+        extra_rules: str | PathLike[str] | RuleSet | Iterable[dict[str, Any]] | None = None,
+        thresholds: dict[str, float] | None = None,
+    ) -> Classifier:
+        """Load a model file (default: the shipped model) and optionally other rules.
+
+        Parameters
+        ----------
+        path : str or path-like, optional
+            Model file; see :func:`mktsales.persistence.load_state` for the checksum rules.
+        trusted : bool, default=False
+            Load a model file without a checksum (it runs pickle code: only your own files).
+        expected_sha256 : str, optional
+            Checksum the model file must have.
+        rules : path or RuleSet, optional
+            Rules to use instead of the model's own.
+        extra_rules : path, RuleSet or iterable of dict, optional
+            Rules added to the model's (or ``rules``).
+        thresholds : dict, optional
+            Overrides of the decision thresholds.
+
+        Returns
+        -------
+        Classifier
+        """
+        from mktsales.persistence import default_model_path, sha256_file
+
+        state = load_state(path, trusted=trusted, expected_sha256=expected_sha256)
+        ruleset: RuleSet | None = None
+        if rules is not None:
+            ruleset = rules if isinstance(rules, RuleSet) else RuleSet.from_file(rules)
+        if extra_rules is not None:
+            base = ruleset if ruleset is not None else RuleSet.from_dicts(state["rules"], name="model")
+            extra = (
+                extra_rules
+                if isinstance(extra_rules, RuleSet)
+                else (
+                    RuleSet.from_file(extra_rules)
+                    if isinstance(extra_rules, str | PathLike)
+                    else RuleSet.from_dicts(extra_rules, name="extra")
+                )
+            )
+            ruleset = base.extend(extra)
+        p = default_model_path() if path is None else path
+        return cls(
+            Scorer(state, rules=ruleset),
+            thresholds=thresholds,
+            name="default" if path is None else str(path),
+            sha256=sha256_file(p),
+        )
+
+    @property
+    def rules(self) -> RuleSet:
+        """The rules this classifier matches."""
+        return self.scorer.rules
+
+    def info(self) -> dict[str, Any]:
+        """Model name, checksum, rules and thresholds, for manifests and reports."""
+        from mktsales import __version__
+
+        return {
+            "mktsales_version": __version__,
+            "model": self.name,
+            "model_sha256": self.sha256,
+            "model_card": self.scorer.state.get("card", {}),
+            "rules": self.rules.name,
+            "rules_count": len(self.rules),
+            "rules_checksum": self.rules.checksum,
+            "thresholds": dict(self.thresholds),
+        }
+
+    # -- single --------------------------------------------------------------------------------
+    def classify(self, text: str, *, title: str | None = None) -> Prediction:
+        """Classify one text; see :func:`mktsales.classify`."""
+        doc = prepare(text, title)
+        return self._predict(doc, self.scorer.analyze_one(doc), text, title)
+
+    def classify_many(
+        self,
+        texts: Iterable[str],
+        *,
+        titles: Iterable[str | None] | None = None,
+        batch_size: int = 256,
+        n_process: int = 1,
+    ) -> Iterator[Prediction]:
+        """Classify many texts, streaming results in input order; see :func:`mktsales.classify_many`."""
+        if isinstance(texts, str | bytes):
+            raise InputTypeError("texts must be an iterable of str, got a single string; use classify() for one text")
+        if not isinstance(texts, Iterable):
+            raise InputTypeError(f"texts must be an iterable of str, got {type(texts).__name__}")
+        if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
+            raise ParameterError(f"batch_size must be a positive int, got {batch_size!r}")
+        if isinstance(n_process, bool) or not isinstance(n_process, int) or n_process == 0 or n_process < -1:
+            raise ParameterError(f"n_process must be a positive int or -1 (all cores), got {n_process!r}")
+        if n_process == -1:
+            n_process = multiprocessing.cpu_count()
+        pairs: Iterator[tuple[str, str | None]] = (
+            zip(texts, itertools.repeat(None)) if titles is None else zip(texts, titles, strict=True)
+        )
+        batches = _batched(pairs, batch_size)
+        if n_process == 1:
+            for batch in batches:
+                yield from self._classify_batch(batch)
+            return
+        yield from _parallel(self, batches, n_process)
+
+    def _classify_batch(self, batch: list[tuple[str, str | None]]) -> list[Prediction]:
+        return [self.classify(t, title=ti) for t, ti in batch]
+
+    # -- building predictions ------------------------------------------------------------------
+    def _predict(self, doc: Document, an: Analysis, text: str, title: str | None) -> Prediction:
+        evidence = self._evidence(doc, an, text, title)
+        cells = an.evidence.cells
+        dims = []
+        for i, dim in enumerate(Dimension):
+            m, s = float(cells[i, 0]), float(cells[i, 1])
+            score = (m - s) / (m + s) if m + s > 0 else 0.0
+            lean = "marketing" if score > 0 else ("sales" if score < 0 else None)
+            dims.append(
+                DimensionScore(dim.value, score, m, s, lean, tuple(e for e in evidence if e.dimension == dim.value))
+            )
+        rules_verdict = Verdict(_argmax(an.rules), _as_dict(an.rules))
+        model_verdict = Verdict(_argmax(an.model), _as_dict(an.model))
+        has_evidence = bool(an.evidence.counts)
+        if not has_evidence:
+            agreement = "rules_silent"
+        elif rules_verdict.label == model_verdict.label:
+            agreement = "agree"
+        elif rules_verdict.label != "other" and model_verdict.label != "other":
+            agreement = "conflict"
+        else:
+            agreement = "differ"
+        label, scores, uncertain, reason = self._decide(doc, an, has_evidence, agreement)
+        return Prediction(
+            label=label,
+            scores=scores,
+            confidence=max(scores.values()),
+            uncertain=uncertain,
+            reason=reason,
+            dimensions=tuple(dims),
+            evidence=evidence,
+            rules=rules_verdict,
+            model=model_verdict,
+            agreement=agreement,
+            language=doc.language,
+            truncated=doc.truncated,
+        )
+
+    def _decide(
+        self, doc: Document, an: Analysis, has_evidence: bool, agreement: str
+    ) -> tuple[str, dict[str, float], bool, str | None]:
+        th = self.thresholds
+        if not doc.text.strip():
+            return "other", dict(_NOT_SCORED), True, "empty"
+        if doc.language != "en":
+            return "other", dict(_NOT_SCORED), True, "unsupported_language"
+        if sum(len(w) for w in doc.words()) < MIN_LETTERS:
+            return "other", dict(_NOT_SCORED), True, "too_short"
+        if not has_evidence and an.known_fraction < th["min_known_fraction"]:
+            return "other", dict(_NOT_SCORED), True, "no_evidence"
+        scores = _as_dict(an.hybrid)
+        label = _argmax(an.hybrid)
+        confidence = scores[label]
+        if agreement == "conflict" and confidence < th["conflict_confidence"]:
+            return label, scores, True, "conflict"
+        if confidence < th["confidence"]:
+            return label, scores, True, ("low_margin" if has_evidence else "no_evidence")
+        return label, scores, False, None
+
+    def _evidence(self, doc: Document, an: Analysis, text: str, title: str | None) -> tuple[Evidence, ...]:
+        matches = an.evidence.matches
+        if not matches:
+            return ()
+        rules = self.scorer.matcher.rules
+        spans = doc.token_spans()
+        out = []
+        for m in matches:
+            rule = rules[m.rule]
+            cs, ce = spans[m.start][0], spans[m.end - 1][1]
+            field, os_, oe = doc.to_original(cs, ce)
+            source = title if field == "title" and title is not None else text
+            weight = rule.weight * (TITLE_WEIGHT if m.start < doc.head_tokens else 1.0)
+            out.append(
+                Evidence(
+                    rule_id=rule.id,
+                    dimension=rule.dimension.value,
+                    pole=rule.pole.value,
+                    weight=weight,
+                    text=source[os_:oe],
+                    matched=doc.text[cs:ce],
+                    start_char=os_,
+                    end_char=oe,
+                    field=field,
+                )
+            )
+        return tuple(out)
+
+
+def _batched(pairs: Iterator[tuple[str, str | None]], size: int) -> Iterator[list[tuple[str, str | None]]]:
+    while True:
+        batch = list(itertools.islice(pairs, size))
+        if not batch:
+            return
+        yield batch
+
+
+# -- multiprocessing -------------------------------------------------------------------------------
+_WORKER: Classifier | None = None
+
+
+def _init_worker(clf: Classifier | None) -> None:
+    global _WORKER
+    _WORKER = clf if clf is not None else default_classifier()
+
+
+def _work(batch: list[tuple[str, str | None]]) -> list[Prediction]:
+    assert _WORKER is not None
+    return _WORKER._classify_batch(batch)
+
+
+def _parallel(clf: Classifier, batches: Iterator[list[tuple[str, str | None]]], n_process: int) -> Iterator[Prediction]:
+    # fork shares the loaded model with the workers at no cost; elsewhere each worker loads it.
+    method = "fork" if sys.platform.startswith("linux") else "spawn"
+    ctx = multiprocessing.get_context(method)
+    arg = None if (clf is _DEFAULT.get("clf") and method != "fork") else clf
+    with ctx.Pool(n_process, initializer=_init_worker, initargs=(arg,)) as pool:
+        for result in pool.imap(_work, batches, chunksize=1):
+            yield from result
+
+
+# -- the default classifier -------------------------------------------------------------------------
+_DEFAULT: dict[str, Classifier] = {}
+_LOCK = threading.Lock()
+
+
+def default_classifier() -> Classifier:
+    """Return the shipped classifier, loading (and verifying) it on first use."""
+    clf = _DEFAULT.get("clf")
+    if clf is None:
+        with _LOCK:
+            clf = _DEFAULT.get("clf")
+            if clf is None:
+                clf = Classifier.load()
+                _DEFAULT["clf"] = clf
+    return clf
+
+
+def load_classifier(
+    path: str | PathLike[str] | None = None,
+    *,
+    trusted: bool = False,
+    expected_sha256: str | None = None,
+    rules: str | PathLike[str] | RuleSet | None = None,
+    extra_rules: str | PathLike[str] | RuleSet | Iterable[dict[str, Any]] | None = None,
+    thresholds: dict[str, float] | None = None,
+) -> Classifier:
+    """Load a classifier; see :meth:`Classifier.load`."""
+    return Classifier.load(
+        path,
+        trusted=trusted,
+        expected_sha256=expected_sha256,
+        rules=rules,
+        extra_rules=extra_rules,
+        thresholds=thresholds,
+    )
+
+
+def _resolve(classifier: Classifier | None) -> Classifier:
+    if classifier is None:
+        return default_classifier()
+    if not isinstance(classifier, Classifier):
+        raise InputTypeError(f"classifier must be a mktsales.Classifier, got {type(classifier).__name__}")
+    return classifier
+
+
+def classify(text: str, *, title: str | None = None, classifier: Classifier | None = None) -> Prediction:
+    """Label one job posting, title or task as marketing, sales or other, with its evidence.
+
+    Parameters
+    ----------
+    text : str
+        The text. HTML, entities, mojibake and bullets are cleaned; boilerplate is ignored.
+    title : str, optional
+        A separate job title; its rule matches count double and are reported with
+        ``field="title"``.
+    classifier : Classifier, optional
+        Defaults to the shipped model and rules.
+
+    Returns
+    -------
+    Prediction
+        ``label``, calibrated ``scores`` summing to 1, the five ``dimensions``, the ``evidence``,
+        ``uncertain`` with a ``reason``, and the rules-only and model-only verdicts.
+
+    Raises
+    ------
+    InputTypeError
+        When ``text`` is not a ``str`` (``None``, bytes, a number...).
+
+    Examples
+    --------
+    >>> p = classify("Own the quarterly pipeline and close enterprise deals")
+    >>> p.label
+    'sales'
+    >>> round(sum(p.scores.values()), 6)
+    1.0
+    >>> classify("").reason
+    'empty'
+    """
+    return _resolve(classifier).classify(text, title=title)
+
+
+def classify_many(
+    texts: Iterable[str],
+    *,
+    titles: Iterable[str | None] | None = None,
+    batch_size: int = 256,
+    n_process: int = 1,
+    classifier: Classifier | None = None,
+) -> Iterator[Prediction]:
+    """Label many texts, streaming results in input order.
+
+    Results are exactly those of :func:`classify` called one text at a time.
+
+    Parameters
+    ----------
+    texts : iterable of str
+        Consumed lazily, ``batch_size`` at a time.
+    titles : iterable of str or None, optional
+        One title (or None) per text.
+    batch_size : int, default=256
+        Texts per batch handed to a worker.
+    n_process : int, default=1
+        Worker processes; -1 uses every core.
+    classifier : Classifier, optional
+        Defaults to the shipped model and rules.
+
+    Yields
+    ------
+    Prediction
+
+    Examples
+    --------
+    >>> [p.label for p in classify_many(["SEO specialist", "Realtor", "Registered nurse"])]
+    ['marketing', 'sales', 'other']
+    """
+    return _resolve(classifier).classify_many(texts, titles=titles, batch_size=batch_size, n_process=n_process)
+
+
+def _loaded() -> bool:
+    """True once the default classifier has been loaded (used by tests of lazy loading)."""
+    return "clf" in _DEFAULT

@@ -1,0 +1,174 @@
+"""Find posting boilerplate so that it cannot swing the label.
+
+Equal-opportunity statements, privacy notices, benefits lists and "about us" paragraphs appear in
+postings of every function; a company that calls itself "a leading consumer brand" is not thereby
+hiring a marketer. :func:`blank_boilerplate` replaces such passages with spaces (so offsets do not
+move) before rules and model see the text. The patterns live in ``data/boilerplate.json``.
+
+Three mechanisms, from coarse to fine:
+
+1. a heading such as "About us", "Benefits" or "Equal opportunity" opens a section that is blanked up
+   to the next heading ("Responsibilities", "About the role"...);
+2. a paragraph that opens with a company introduction ("Acme is a leading...", "We are a...") and
+   never speaks to the candidate ("you", "this role", "looking for") is blanked whole;
+3. any other sentence that matches an equal-opportunity, legal or company-size pattern is blanked.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+__all__ = ["blank_boilerplate"]
+
+#: A line of at most this many words (and no sentence-final full stop) may be a heading.
+MAX_HEADING_WORDS = 8
+
+_SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_LINE_RE = re.compile(r"[^\n]+")
+_WORD_RE = re.compile(r"[^\W_]+")
+
+
+@dataclass(frozen=True)
+class _Patterns:
+    sentence_rules: tuple[tuple[frozenset[str], re.Pattern[str]], ...]
+    anchors: frozenset[str]
+    section: re.Pattern[str]
+    keep_section: re.Pattern[str]
+    heading: re.Pattern[str]
+    inline_heading: re.Pattern[str]
+    intro: re.Pattern[str]
+    role: re.Pattern[str]
+    section_end: re.Pattern[str]
+
+
+def _alt(parts: list[str]) -> str:
+    return "|".join(f"(?:{p})" for p in parts)
+
+
+@cache
+def _patterns() -> _Patterns:
+    raw = json.loads(files("mktsales").joinpath("data/boilerplate.json").read_text("utf-8"))
+    flags = re.IGNORECASE
+    heading_tail = r"\s*[:.\-–—]?\s*$"
+    section = _alt(raw["section_headings"])
+    rules = tuple((frozenset(r["anchors"]), re.compile(r["pattern"], flags)) for r in raw["sentences"])
+    return _Patterns(
+        sentence_rules=rules,
+        anchors=frozenset().union(*(a for a, _ in rules)),
+        section=re.compile(rf"^\s*(?:{section}){heading_tail}", flags),
+        keep_section=re.compile(rf"^\s*(?:{_alt(raw['not_boilerplate_headings'])}){heading_tail}", flags),
+        heading=re.compile(rf"^\s*(?:{_alt(raw['any_heading'])}){heading_tail}", flags),
+        inline_heading=re.compile(rf"^\s*(?:{section})\s*[:\-–—]\s+\S", flags),
+        intro=re.compile(_alt(raw["company_intro"]), flags),
+        role=re.compile(_alt(raw["role_cues"]), flags),
+        section_end=re.compile(_alt(raw["section_end_cues"]), flags),
+    )
+
+
+def _is_heading_like(line: str) -> bool:
+    words = line.split()
+    return 0 < len(words) <= MAX_HEADING_WORDS and not line.rstrip().endswith((".", "!", "?", ","))
+
+
+def boilerplate_spans(text: str, words: frozenset[str] | set[str] | None = None) -> list[tuple[int, int]]:
+    """Return the character ranges of ``text`` that are boilerplate.
+
+    Parameters
+    ----------
+    text : str
+        Cleaned text (see :func:`mktsales.text.normalize`).
+    words : set of str, optional
+        The lower-cased words of ``text`` when the caller has them already; sentence patterns are
+        only tried when one of their anchor words occurs, which keeps the common case cheap.
+
+    Returns
+    -------
+    list of tuple of int
+        Sorted, non-overlapping ``(start, end)`` ranges.
+    """
+    pats = _patterns()
+    if words is None:
+        words = set(_WORD_RE.findall(text.lower()))
+    spans: list[tuple[int, int]] = []
+    in_section = False
+    kept_lines: list[tuple[int, int]] = []
+    for lm in _LINE_RE.finditer(text):
+        line = lm.group()
+        if not line.strip():
+            continue
+        if _is_heading_like(line):
+            if pats.keep_section.match(line):
+                in_section = False
+                continue
+            if pats.section.match(line):
+                in_section = True
+                spans.append(lm.span())
+                continue
+            if pats.heading.match(line):
+                in_section = False
+                continue
+        if in_section:
+            if not pats.section_end.search(line):
+                spans.append(lm.span())
+                continue
+            in_section = False
+        if pats.inline_heading.match(line) and not pats.keep_section.match(line.split(":")[0] + ":"):
+            spans.append(lm.span())
+            continue
+        if pats.intro.match(line.lstrip()) and not pats.role.search(line):
+            spans.append(lm.span())
+            continue
+        kept_lines.append(lm.span())
+    active = [rx for anchors, rx in pats.sentence_rules if not anchors.isdisjoint(words)]
+    if active and kept_lines:
+        for line_start, line_end in kept_lines:
+            line = text[line_start:line_end]
+            if not any(rx.search(line) for rx in active):
+                continue
+            for sm in _SENTENCE_RE.finditer(line):
+                if any(rx.search(sm.group()) for rx in active):
+                    spans.append((line_start + sm.start(), line_start + sm.end()))
+    spans.sort()
+    return spans
+
+
+def blank_boilerplate(text: str, words: frozenset[str] | set[str] | None = None) -> str:
+    """Replace boilerplate passages with spaces, keeping every other character in place.
+
+    Parameters
+    ----------
+    text : str
+        Cleaned text.
+    words : set of str, optional
+        The lower-cased words of ``text``, when known (see :func:`boilerplate_spans`).
+
+    Returns
+    -------
+    str
+        Text of the same length with boilerplate blanked (``text`` itself when there is none).
+
+    Examples
+    --------
+    >>> out = blank_boilerplate("Close deals.\\nWe are an equal opportunity employer.")
+    >>> out.split()
+    ['Close', 'deals.']
+    """
+    spans = boilerplate_spans(text, words)
+    if not spans:
+        return text
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        if start < last:
+            start = last
+        if end <= start:
+            continue
+        parts.append(text[last:start])
+        parts.append(" " * (end - start))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)

@@ -1,0 +1,203 @@
+"""A text made ready for scoring: cleaned, boilerplate blanked, tokenised once.
+
+:func:`prepare` is the one place where input text is turned into what rules and model see, so
+``classify``, ``label`` and ``evaluate`` all treat postings the same way. The tokens are produced
+once and shared by the rule matcher and the TF-IDF features.
+
+Tokens are runs of letters and digits, single punctuation marks, and line breaks (which stop a
+phrase from matching across two list items). Hyphens and apostrophes separate words without being
+tokens, so "cold-calling" and "cold calling" give the same words. ``&`` reads as ``and``.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from mktsales.boilerplate import blank_boilerplate
+from mktsales.exceptions import InputTypeError
+from mktsales.language import detect_language
+from mktsales.text import CleanText, normalize
+
+__all__ = ["HEAD_WORDS", "Document", "prepare", "tokenize"]
+
+_TOKEN_RE = re.compile(r"[^\W_]+|\n|[^\w\s'’\-–—]")
+_TITLE_SEPARATOR = "\n"
+#: The head (title or first line) is cut after this many words: titles are rarely longer, and a
+#: first line longer than this is a sentence of the body, not a title.
+HEAD_WORDS = 12
+
+
+def _head_length(tokens: list[str]) -> int:
+    """Tokens up to the first line break (skipping leading ones), at most HEAD_WORDS words."""
+    words = 0
+    for i, t in enumerate(tokens):
+        if t == "\n":
+            if words:
+                return i
+            continue
+        if t[0].isalnum():
+            words += 1
+            if words == HEAD_WORDS:
+                return i + 1
+    return len(tokens)
+
+
+def _lower(text: str) -> str:
+    low = text.lower()
+    if len(low) == len(text):
+        return low
+    # A few characters lower-case to two ("İ"); keep one character per character.
+    return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def tokenize(text: str) -> list[str]:
+    """Split text into lower-cased tokens, as rules and model see it.
+
+    Parameters
+    ----------
+    text : str
+        Cleaned text.
+
+    Returns
+    -------
+    list of str
+        Words, punctuation marks and ``"\\n"`` line-break tokens.
+
+    Examples
+    --------
+    >>> tokenize("Cold-calling & B2B deals!")
+    ['cold', 'calling', '&', 'b2b', 'deals', '!']
+    """
+    return _TOKEN_RE.findall(_lower(text))
+
+
+@dataclass(frozen=True, slots=True)
+class Document:
+    """A prepared text.
+
+    Attributes
+    ----------
+    text : str
+        What is scored: the cleaned title (if any), a line break, and the cleaned body, with
+        boilerplate blanked.
+    tokens : list of str
+        Lower-cased tokens of ``text``.
+    title_length : int
+        Characters of ``text`` that belong to the title, separator included (0 without a title).
+    title_tokens : int
+        Tokens of ``tokens`` that belong to the title, separator included (0 without a title).
+    head_tokens : int
+        Tokens of the *head*: the separate title when there is one, otherwise the first line of the
+        text (a posting's title line, or a title or task itself), at most :data:`HEAD_WORDS` words.
+        Rule matches in the head weigh more, and the model has features for the head's words.
+    body : CleanText
+        The cleaned body and its map back to the original body text.
+    title : CleanText or None
+        The same for the title.
+    language : str
+        ``"en"`` or the code of the language detected (see :mod:`mktsales.language`).
+    """
+
+    text: str
+    tokens: list[str]
+    title_length: int
+    title_tokens: int
+    head_tokens: int
+    body: CleanText
+    title: CleanText | None
+    language: str
+
+    @property
+    def truncated(self) -> bool:
+        """True when the input was longer than the caps of :mod:`mktsales.text`."""
+        return self.body.truncated or (self.title is not None and self.title.truncated)
+
+    def words(self) -> list[str]:
+        """Return the word tokens (no punctuation or line breaks)."""
+        return [t for t in self.tokens if t[0].isalnum()]
+
+    def head_words(self) -> list[str]:
+        """Return the word tokens of the head (see :attr:`head_tokens`)."""
+        return [t for t in self.tokens[: self.head_tokens] if t[0].isalnum()]
+
+    def token_spans(self) -> list[tuple[int, int]]:
+        """Character spans in :attr:`text` of every token, aligned with :attr:`tokens`."""
+        return [m.span() for m in _TOKEN_RE.finditer(_lower(self.text))]
+
+    def to_original(self, start: int, end: int) -> tuple[str, int, int]:
+        """Map a range of :attr:`text` to ``(field, start, end)`` in the text the user passed.
+
+        ``field`` is ``"title"`` or ``"text"``.
+        """
+        if self.title is not None and start < self.title_length:
+            end = min(end, len(self.title.text))
+            s, e = self.title.to_original(start, max(end, start + 1))
+            return "title", s, e
+        offset = self.title_length
+        s, e = self.body.to_original(start - offset, end - offset)
+        return "text", s, e
+
+
+def _check_text(value: object, name: str) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes | bytearray):
+        raise InputTypeError(
+            f"{name} must be str, got {type(value).__name__}: decode it first "
+            "(for example value.decode('utf-8', 'replace'))"
+        )
+    raise InputTypeError(f"{name} must be str, got {type(value).__name__}")
+
+
+def prepare(text: str, title: str | None = None) -> Document:
+    """Clean, blank boilerplate, tokenise and check the language of one text.
+
+    Parameters
+    ----------
+    text : str
+        A job title, task or posting.
+    title : str, optional
+        A separate title; its evidence is reported with ``field="title"``.
+
+    Returns
+    -------
+    Document
+
+    Raises
+    ------
+    InputTypeError
+        When ``text`` (or ``title``) is not a ``str``.
+    """
+    body = normalize(_check_text(text, "text"))
+    body_text = body.text
+    tokens = tokenize(body_text)
+    if tokens:
+        blanked = blank_boilerplate(body_text, set(tokens))
+        if blanked is not body_text:
+            body_text = blanked
+            tokens = tokenize(body_text)
+    title_clean: CleanText | None = None
+    title_length = 0
+    title_tokens = 0
+    full_text = body_text
+    if title is not None:
+        title_clean = normalize(_check_text(title, "title"))
+        title_text = title_clean.text.replace("\n", " ")
+        title_length = len(title_text) + len(_TITLE_SEPARATOR)
+        full_text = title_text + _TITLE_SEPARATOR + body_text
+        head = [*tokenize(title_text), "\n"]
+        title_tokens = len(head)
+        tokens = head + tokens
+    words = [t for t in tokens if t[0].isalnum()]
+    head_tokens = min(title_tokens, _head_length(tokens)) if title_tokens else _head_length(tokens)
+    return Document(
+        text=full_text,
+        tokens=tokens,
+        title_length=title_length,
+        title_tokens=title_tokens,
+        head_tokens=head_tokens,
+        body=body,
+        title=title_clean,
+        language=detect_language(words),
+    )

@@ -1,0 +1,247 @@
+"""Features shared by training and prediction: rule evidence and TF-IDF word n-grams.
+
+Both are computed from one :class:`~mktsales.document.Document`, so a text is tokenised once.
+
+Rule evidence
+    Each rule that matches contributes ``weight * (1 + log(count))`` to its (dimension, pole) cell;
+    matches in a separate title count :data:`TITLE_WEIGHT` times. The model sees ``log1p`` of the
+    ten cells, of the two pole totals, their balance, and ``log1p(count)`` of every rule it was
+    trained with. Rules added later still inform it through the cells and totals.
+
+TF-IDF
+    Word n-grams of the lower-cased word tokens, sublinear term frequency, smoothed idf, l2 norm:
+    the same definition as scikit-learn's ``TfidfVectorizer(sublinear_tf=True)``, computed here with
+    a dictionary lookup per n-gram so that one text costs microseconds rather than the
+    vectoriser's per-call overhead (a test checks both agree).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from functools import cache
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from mktsales.dimensions import Dimension, Pole
+
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+
+    from mktsales.document import Document
+    from mktsales.matching import Match
+    from mktsales.rules import Rule
+
+__all__ = [
+    "N_AGGREGATE_FEATURES",
+    "RULE_EVIDENCE_SCALE",
+    "TITLE_WEIGHT",
+    "RuleEvidence",
+    "aggregate_vector",
+    "ngrams",
+    "rule_evidence",
+    "rules_only_scores",
+]
+
+#: Matches in the head (a separate title, or the first line) count this many times: a title names
+#: the job in a few words, where a body line is one duty among many. A judgement, not a fitted value.
+TITLE_WEIGHT = 2.0
+#: Scale of rules-only confidence: total evidence E gives P(not other) = 1 - exp(-E / scale).
+#: One ordinary cue (weight 1) gives 0.63, two give 0.86.
+RULE_EVIDENCE_SCALE = 1.0
+
+_DIMS = tuple(Dimension)
+_POLES = (Pole.MARKETING, Pole.SALES)
+_CELL = {(d, p): i * 2 + j for i, d in enumerate(_DIMS) for j, p in enumerate(_POLES)}
+#: Ten (dimension, pole) cells, two pole totals and the marketing-sales balance.
+N_AGGREGATE_FEATURES = 13
+
+
+@dataclass(frozen=True, slots=True)
+class RuleEvidence:
+    """The rule matches of one document and what they add up to.
+
+    Attributes
+    ----------
+    matches : list of Match
+        Non-overlapping matches in text order.
+    counts : dict of int to int
+        Matches per rule index.
+    contributions : dict of int to float
+        Evidence each matched rule adds, ``weight * (1 + log(count))`` (title matches weighted).
+    cells : numpy.ndarray
+        Shape (5, 2): evidence per dimension (rows, in :class:`Dimension` order) and pole
+        (columns: marketing, sales).
+    """
+
+    matches: list[Match]
+    counts: dict[int, int]
+    contributions: dict[int, float]
+    cells: np.ndarray = field(repr=False)
+
+    @property
+    def marketing(self) -> float:
+        """Total marketing evidence."""
+        return float(self.cells[:, 0].sum())
+
+    @property
+    def sales(self) -> float:
+        """Total sales evidence."""
+        return float(self.cells[:, 1].sum())
+
+
+def rule_evidence(doc: Document, matches: list[Match], rules: Sequence[Rule]) -> RuleEvidence:
+    """Add up the matches of one document.
+
+    Parameters
+    ----------
+    doc : Document
+        The prepared text the matches came from.
+    matches : list of Match
+        From :meth:`mktsales.matching.RuleMatcher.match`.
+    rules : sequence of Rule
+        The matcher's rules, indexed by ``Match.rule``.
+
+    Returns
+    -------
+    RuleEvidence
+    """
+    cells = np.zeros((len(_DIMS), 2))
+    if not matches:
+        return RuleEvidence(matches, {}, {}, cells)
+    counts: dict[int, int] = {}
+    best: dict[int, float] = {}
+    for m in matches:
+        w = rules[m.rule].weight * (TITLE_WEIGHT if m.start < doc.head_tokens else 1.0)
+        counts[m.rule] = counts.get(m.rule, 0) + 1
+        if w > best.get(m.rule, 0.0):
+            best[m.rule] = w
+    contributions: dict[int, float] = {}
+    for r, c in counts.items():
+        value = best[r] * (1.0 + math.log(c))
+        contributions[r] = value
+        rule = rules[r]
+        cells.flat[_CELL[(rule.dimension, rule.pole)]] += value
+    return RuleEvidence(matches, counts, contributions, cells)
+
+
+def aggregate_vector(ev: RuleEvidence) -> np.ndarray:
+    """Return the 13 rule-set-independent features of one document's evidence."""
+    out = np.empty(N_AGGREGATE_FEATURES)
+    out[:10] = np.log1p(ev.cells.ravel())
+    m, s = ev.marketing, ev.sales
+    out[10] = math.log1p(m)
+    out[11] = math.log1p(s)
+    out[12] = (m - s) / (m + s + 1.0)
+    return out
+
+
+def rules_only_scores(ev: RuleEvidence) -> tuple[float, float, float]:
+    """Rules-only probabilities ``(marketing, sales, other)``.
+
+    The evidence E = marketing + sales sets how sure the rules are that the text is marketing or
+    sales at all, ``1 - exp(-E / RULE_EVIDENCE_SCALE)``; that mass is split between the poles in
+    proportion to their evidence. No evidence gives ``(0, 0, 1)``.
+    """
+    m, s = ev.marketing, ev.sales
+    total = m + s
+    if total <= 0.0:
+        return 0.0, 0.0, 1.0
+    sure = 1.0 - math.exp(-total / RULE_EVIDENCE_SCALE)
+    return sure * m / total, sure * s / total, 1.0 - sure
+
+
+def ngrams(words: list[str], ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
+    """Return the word n-grams of a token list, joined by spaces.
+
+    Examples
+    --------
+    >>> ngrams(["close", "enterprise", "deals"])
+    ['close', 'enterprise', 'deals', 'close enterprise', 'enterprise deals']
+    """
+    lo, hi = ngram_range
+    out = list(words) if lo <= 1 else []
+    for n in range(max(2, lo), hi + 1):
+        out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
+    return out
+
+
+_KEEP_S = ("ss", "us", "is", "ous", "ics")
+#: Names of functions and trades that look like inflected verbs but must stay whole words.
+_NOT_STEMMED = frozenset(
+    "marketing advertising branding pricing housing training accounting engineering nursing banking building "
+    "clothing catering manufacturing consulting recruiting purchasing merchandising publishing printing "
+    "plumbing roofing shipping staffing lending landscaping".split()
+)
+
+
+@cache
+def stem(word: str) -> str:
+    """Strip the common English inflections of a word, so that "sells", "selling" and "sell" share
+    one feature (a deliberately light stemmer: suffixes -s, -es, -ies, -ed, -ing only).
+
+    Examples
+    --------
+    >>> [stem(w) for w in ("sells", "selling", "sold", "companies", "planned", "business", "sales")]
+    ['sell', 'sell', 'sold', 'company', 'plan', 'business', 'sale']
+    """
+    w = word
+    if len(w) <= 3 or not w.isalpha() or w in _NOT_STEMMED:
+        return w
+    if w.endswith("ies") and len(w) > 4:
+        return w[:-3] + "y"
+    if w.endswith("ing") and len(w) > 5:
+        w = w[:-3]
+    elif w.endswith("ed") and len(w) > 4:
+        w = w[:-2]
+    elif w.endswith("es") and w[-3] in "sxz" and len(w) > 4:
+        return w[:-2]
+    elif w.endswith("s") and not w.endswith(_KEEP_S):
+        return w[:-1]
+    else:
+        return w
+    if len(w) > 2 and w[-1] == w[-2] and w[-1] not in "lsz":
+        w = w[:-1]  # planned -> plan, running -> run
+    return w
+
+
+def text_terms(
+    words: list[str],
+    ngram_range: tuple[int, int] = (1, 2),
+    *,
+    stemmed: bool = False,
+    head: list[str] | None = None,
+) -> list[str]:
+    """All TF-IDF terms of a text: word n-grams (optionally stemmed), and the head's words again
+    as unigrams and bigrams tagged ``^`` (so a word in the title is a feature of its own).
+
+    Examples
+    --------
+    >>> text_terms(["sales", "manager", "selling"], stemmed=True, head=["sales", "manager"])
+    ['sale', 'manager', 'sell', 'sale manager', 'manager sell', '^sale', '^manager', '^sale manager']
+    """
+    base = [stem(w) for w in words] if stemmed else words
+    terms = ngrams(base, ngram_range)
+    if head:
+        top = [stem(w) for w in head] if stemmed else head
+        terms.extend("^" + t for t in ngrams(top, (1, 2)))
+    return terms
+
+
+def tfidf_row(terms: list[str], vocabulary: dict[str, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """TF-IDF of one document as ``(indices, values)``: sublinear tf, idf, l2 norm."""
+    counts: dict[int, int] = {}
+    for t in terms:
+        j = vocabulary.get(t)
+        if j is not None:
+            counts[j] = counts.get(j, 0) + 1
+    if not counts:
+        return np.empty(0, dtype=np.int64), np.empty(0)
+    idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))
+    tf = np.fromiter(counts.values(), dtype=np.float64, count=len(counts))
+    vals = (np.log(tf) + 1.0) * idf[idx]
+    norm = math.sqrt(float(vals @ vals))
+    if norm > 0.0:
+        vals /= norm
+    return idx, vals

@@ -1,0 +1,248 @@
+"""Normalisation of posting text, with a map back to the characters the user passed.
+
+Real postings arrive with HTML, entities, broken encodings (mojibake), bullet characters,
+zero-width and control characters, and list items run together by exports ("targetsBuild").
+:func:`normalize` cleans all of that in one regular-expression pass and keeps a segment map, so
+every character range of the cleaned text can be mapped back to the range of the original text it
+came from (:meth:`CleanText.to_original`). Evidence offsets therefore always point into the text the
+user gave, whatever cleaning happened in between.
+
+Very long input is capped: the first :data:`MAX_RAW_CHARS` characters are cleaned and the first
+:data:`MAX_TEXT_CHARS` characters of the cleaned text are scored; ``truncated`` says when that
+happened.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from bisect import bisect_right
+from dataclasses import dataclass
+
+__all__ = ["MAX_RAW_CHARS", "MAX_TEXT_CHARS", "CleanText", "normalize"]
+
+#: Characters of cleaned text that are scored. 20,000 characters is about 3,000 words, over four
+#: times the longest posting in the project corpus (and 99.9% of EMSCAD descriptions are shorter);
+#: a posting's title, duties and requirements come first, so the cut loses little.
+MAX_TEXT_CHARS = 20_000
+#: Characters of raw input that are cleaned at all: ten times the scored length, so markup-heavy
+#: HTML still yields a full scored text, while a 50 MB string costs no more than a 200 kB one.
+MAX_RAW_CHARS = 200_000
+
+_BLOCK_TAGS = frozenset(
+    [
+        "p",
+        "br",
+        "div",
+        "li",
+        "ul",
+        "ol",
+        "tr",
+        "td",
+        "th",
+        "table",
+        "h1",
+        "h2",
+        "h3",
+        "h4",
+        "h5",
+        "h6",
+        "section",
+        "article",
+        "header",
+        "footer",
+        "hr",
+        "dd",
+        "dt",
+        "dl",
+        "blockquote",
+        "pre",
+    ]
+)
+_BULLETS = "•▪◦●■□►▶▸‣⁃➢➤✓✔✗❖◆◇·"
+_MOJI_TAIL = (
+    "\u0080-\u00bf\u0152\u0153\u0160\u0161\u0178\u017d\u017e\u0192\u02c6\u02dc"
+    "\u2013\u2014\u2018-\u201e\u2020-\u2022\u2026\u2030\u2039\u203a\u20ac\u2122"
+)
+_CLEAN_RE = re.compile(
+    # The leading look-ahead rejects ordinary characters with one class test (a 10x speed-up on
+    # plain text, measured), before the alternation is tried.
+    r"(?=[<&\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\uffff]|(?<=[a-z])[A-Z])"
+    r"(?:(?P<script>(?i:<(?P<stag>script|style)\b[^>]*>.*?</(?P=stag)\s*>))"
+    r"|(?P<comment><!--.*?-->)"
+    r"|(?P<tag></?(?P<tname>[a-zA-Z][a-zA-Z0-9]*)\b[^<>]{0,2000}>)"
+    r"|(?P<entity>&(?:#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[A-Za-z][A-Za-z0-9]{1,31});)"
+    rf"|(?P<moji>[\u00c2-\u00f4][{_MOJI_TAIL}]{{1,3}})"
+    rf"|(?P<bullet>[{_BULLETS}])"
+    r"|(?P<zw>[\u200b-\u200d\u2060\ufeff\u00ad])"
+    r"|(?P<ctrl>[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u2028\u2029])"
+    r"|(?P<compat>[\ufb00-\ufb06\uff01-\uff5e])"
+    r"|(?P<camel>(?<=[a-z]{3})(?=[A-Z][a-z]{2})))",
+    re.DOTALL,
+)
+# Length-preserving clean-up applied after the pass (it cannot shift offsets).
+_SPACES = {
+    ord(c): " "
+    for c in "\u00a0\u2000\u2001\u2002\u2003\u2004\u2005\u2006\u2007\u2008\u2009\u200a\u202f\u205f\u3000\t\r"
+}
+
+
+def _unmojibake(s: str) -> str | None:
+    """Undo UTF-8 bytes that were decoded as cp1252/latin-1; None when they were not mojibake."""
+    raw = bytearray()
+    for ch in s:
+        try:
+            raw += ch.encode("cp1252")
+        except UnicodeEncodeError:
+            if ord(ch) > 0xFF:
+                return None
+            raw.append(ord(ch))
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+
+
+def _replacement(m: re.Match[str]) -> str:
+    kind = m.lastgroup
+    if kind in ("script", "comment"):
+        return " "
+    if kind == "tag":
+        return "\n" if (m.group("tname") or "").lower() in _BLOCK_TAGS else " "
+    if kind == "entity":
+        out = html.unescape(m.group())
+        return "\n" if out in _BULLETS else out
+    if kind == "moji":
+        fixed = _unmojibake(m.group())
+        if fixed is None:
+            return m.group()
+        return "\n" if fixed in _BULLETS else fixed
+    if kind == "bullet" or kind == "camel":
+        return "\n"
+    if kind == "zw":
+        return ""
+    if kind == "ctrl":
+        return "\n" if m.group() in "\u2028\u2029\x0b\x0c" else " "
+    if kind == "compat":
+        return unicodedata.normalize("NFKC", m.group())
+    return m.group()  # pragma: no cover - every group is handled above
+
+
+@dataclass(frozen=True, slots=True)
+class CleanText:
+    """Cleaned text and the map from its characters back to the original text.
+
+    Attributes
+    ----------
+    text : str
+        The cleaned text.
+    original_length : int
+        Length of the original text.
+    truncated : bool
+        True when the input was longer than the caps and only its beginning was cleaned or scored.
+    """
+
+    text: str
+    original_length: int
+    truncated: bool
+    _norm_starts: tuple[int, ...]
+    _orig_starts: tuple[int, ...]
+    _orig_ends: tuple[int, ...]
+    _verbatim: tuple[bool, ...]
+
+    def to_original(self, start: int, end: int) -> tuple[int, int]:
+        """Map the cleaned range ``[start, end)`` to the original range it came from.
+
+        Parameters
+        ----------
+        start, end : int
+            A character range of :attr:`text` (``start < end``).
+
+        Returns
+        -------
+        tuple of int
+            ``(original_start, original_end)``; a character produced by a replacement (an entity,
+            a tag, a fixed mojibake sequence) maps to the whole span it replaced.
+        """
+        if not self._norm_starts:
+            return start, end
+        i = bisect_right(self._norm_starts, start) - 1
+        o_start = self._orig_starts[i] + (start - self._norm_starts[i]) if self._verbatim[i] else self._orig_starts[i]
+        j = bisect_right(self._norm_starts, max(start, end - 1)) - 1
+        o_end = self._orig_starts[j] + (end - self._norm_starts[j]) if self._verbatim[j] else self._orig_ends[j]
+        return o_start, max(o_end, o_start)
+
+
+def normalize(raw: str) -> CleanText:
+    """Clean one text and keep the map back to it.
+
+    Parameters
+    ----------
+    raw : str
+        The text as the user passed it.
+
+    Returns
+    -------
+    CleanText
+        Tags, entities, mojibake, bullets, zero-width and control characters handled; run-together
+        list items split; unicode spaces made plain spaces.
+
+    Examples
+    --------
+    >>> c = normalize("<p>Close deals &amp; grow accounts</p>")
+    >>> c.text.strip()
+    'Close deals & grow accounts'
+    >>> c.to_original(c.text.index("&"), c.text.index("&") + 1)
+    (15, 20)
+    """
+    truncated = len(raw) > MAX_RAW_CHARS
+    src = raw[:MAX_RAW_CHARS] if truncated else raw
+    pieces: list[str] = []
+    norm_starts: list[int] = []
+    orig_starts: list[int] = []
+    orig_ends: list[int] = []
+    verbatim: list[bool] = []
+    npos = 0
+    last = 0
+    for m in _CLEAN_RE.finditer(src):
+        rep = _replacement(m)
+        if rep == m.group():
+            continue
+        if m.start() > last:
+            norm_starts.append(npos)
+            orig_starts.append(last)
+            orig_ends.append(m.start())
+            verbatim.append(True)
+            pieces.append(src[last : m.start()])
+            npos += m.start() - last
+        norm_starts.append(npos)
+        orig_starts.append(m.start())
+        orig_ends.append(m.end())
+        verbatim.append(False)
+        pieces.append(rep)
+        npos += len(rep)
+        last = m.end()
+    if not pieces:
+        text = src
+    else:
+        if last < len(src):
+            norm_starts.append(npos)
+            orig_starts.append(last)
+            orig_ends.append(len(src))
+            verbatim.append(True)
+            pieces.append(src[last:])
+        text = "".join(pieces)
+    text = text.translate(_SPACES)
+    if len(text) > MAX_TEXT_CHARS:
+        text = text[:MAX_TEXT_CHARS]
+        truncated = True
+    return CleanText(
+        text=text,
+        original_length=len(raw),
+        truncated=truncated,
+        _norm_starts=tuple(norm_starts),
+        _orig_starts=tuple(orig_starts),
+        _orig_ends=tuple(orig_ends),
+        _verbatim=tuple(verbatim),
+    )

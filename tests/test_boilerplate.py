@@ -1,0 +1,53 @@
+"""Boilerplate is blanked, job content is kept, offsets do not move."""
+
+from __future__ import annotations
+
+from mktsales.boilerplate import blank_boilerplate
+
+POSTING = """Account Executive
+About the role
+You will close deals with mid-market retailers and hit a quarterly quota.
+About Northwind
+Northwind is a leading consumer brand loved by millions. Our marketing is award-winning.
+Responsibilities
+- Prospect new accounts
+Northwind is an equal opportunity employer. We celebrate diversity."""
+
+
+def test_blanking_keeps_length() -> None:
+    """Blanked text has the same length, so offsets stay valid."""
+    assert len(blank_boilerplate(POSTING)) == len(POSTING)
+
+
+def test_about_us_and_eeo_are_blanked_role_is_kept() -> None:
+    """The 'about us' section and the EEO sentence go; the duties stay."""
+    out = blank_boilerplate(POSTING)
+    assert "close deals with mid-market retailers" in out
+    assert "Prospect new accounts" in out
+    assert "award-winning" not in out
+    assert "consumer brand" not in out
+    assert "equal opportunity" not in out
+
+
+def test_about_the_role_is_not_boilerplate() -> None:
+    """'About the role' opens job content, not company boilerplate."""
+    text = "About the role\nYou will build the brand strategy."
+    assert blank_boilerplate(text) == text
+
+
+def test_sentence_level_blanking_keeps_neighbours() -> None:
+    """Only the boilerplate sentence of a mixed line is blanked."""
+    out = blank_boilerplate("Close deals. We are an equal opportunity employer. Sell more.")
+    assert out.split() == ["Close", "deals.", "Sell", "more."]
+
+
+def test_company_intro_with_role_cue_is_kept() -> None:
+    """A paragraph that introduces the company but speaks to the candidate is not dropped whole."""
+    text = "Acme Foods is hiring: you will sell our snacks to independent shops."
+    assert blank_boilerplate(text) == text
+
+
+def test_text_without_boilerplate_is_returned_as_is() -> None:
+    """No boilerplate, no copy."""
+    text = "Own the quarterly pipeline and close enterprise deals"
+    assert blank_boilerplate(text) is text

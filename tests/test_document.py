@@ -1,0 +1,54 @@
+"""Preparing a text: tokens, title handling, mapping back."""
+
+from __future__ import annotations
+
+import pytest
+
+from mktsales.document import prepare, tokenize
+from mktsales.exceptions import InputTypeError
+
+
+def test_tokenize_splits_hyphens_and_keeps_punctuation_and_breaks() -> None:
+    """Hyphens separate words; punctuation and line breaks are tokens."""
+    assert tokenize("Cold-calling, B2B!\nSEO") == ["cold", "calling", ",", "b2b", "!", "\n", "seo"]
+
+
+def test_title_tokens_come_first_and_map_to_title_field() -> None:
+    """A separate title is scored before the body and maps back to the title string."""
+    doc = prepare("We close deals.", title="Sales Manager")
+    assert doc.tokens[:3] == ["sales", "manager", "\n"]
+    assert doc.title_tokens == 3
+    field, s, e = doc.to_original(0, 5)
+    assert (field, s, e) == ("title", 0, 5)
+    body_start = doc.title_length + 3
+    field, s, e = doc.to_original(body_start, body_start + 5)
+    assert (field, s, e) == ("text", 3, 8)
+
+
+def test_boilerplate_is_not_tokenised() -> None:
+    """Words of an EEO sentence do not reach the tokens."""
+    doc = prepare("Close deals. We are an equal opportunity employer.")
+    assert "opportunity" not in doc.tokens
+    assert "deals" in doc.tokens
+
+
+@pytest.mark.parametrize("bad", [None, 3, 4.5, b"bytes", ["a list"], {"a": 1}])
+def test_non_string_is_a_type_error_naming_the_type(bad: object) -> None:
+    """Wrong types raise TypeError naming what was received."""
+    with pytest.raises(TypeError, match=type(bad).__name__):
+        prepare(bad)  # type: ignore[arg-type]
+
+
+def test_type_error_is_mktsales_error() -> None:
+    """The TypeError is also a mktsales error."""
+    with pytest.raises(InputTypeError):
+        prepare(None)  # type: ignore[arg-type]
+
+
+def test_token_spans_align_with_tokens() -> None:
+    """Every token span slices back to its token."""
+    doc = prepare("İstanbul sales & marketing — brand")
+    spans = doc.token_spans()
+    assert len(spans) == len(doc.tokens)
+    for tok, (s, e) in zip(doc.tokens, spans, strict=True):
+        assert doc.text[s:e].casefold() == tok.casefold()

@@ -1,0 +1,145 @@
+"""The scikit-learn estimator contract."""
+
+from __future__ import annotations
+
+import pickle
+
+import numpy as np
+import pytest
+from sklearn.base import clone
+from sklearn.exceptions import NotFittedError
+from sklearn.model_selection import GridSearchCV
+from sklearn.pipeline import Pipeline
+
+from mktsales.exceptions import InputTypeError, ParameterError
+from mktsales.model import MktSalesClassifier
+
+Data = tuple[list[str], list[str]]
+
+
+@pytest.fixture(scope="module")
+def fitted(small_training_set: Data) -> MktSalesClassifier:
+    X, y = small_training_set
+    return MktSalesClassifier(min_df=1, cv=3).fit(X, y)
+
+
+def test_not_fitted_error_before_fit() -> None:
+    """Predicting before fit raises NotFittedError."""
+    with pytest.raises(NotFittedError):
+        MktSalesClassifier().predict(["sell"])
+
+
+def test_bare_string_is_rejected(fitted: MktSalesClassifier) -> None:
+    """A single string where a batch is expected is an error, as in TfidfVectorizer."""
+    with pytest.raises(InputTypeError, match="single str"):
+        fitted.predict("close deals")
+    with pytest.raises(InputTypeError, match=r"X\[1\] must be str"):
+        fitted.predict(["ok", None])  # type: ignore[list-item]
+
+
+def test_probabilities_sum_to_one_and_classes_are_sorted(fitted: MktSalesClassifier, small_training_set: Data) -> None:
+    """predict_proba rows sum to 1; classes_ are the sorted labels; predict is the argmax."""
+    X, _ = small_training_set
+    proba = fitted.predict_proba(X[:20])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert list(fitted.classes_) == ["marketing", "other", "sales"]
+    assert list(fitted.predict(X[:20])) == list(fitted.classes_[proba.argmax(axis=1)])
+
+
+def test_learns_the_training_set(fitted: MktSalesClassifier, small_training_set: Data) -> None:
+    """Training accuracy is high (the model learns)."""
+    X, y = small_training_set
+    assert np.mean(fitted.predict(X) == np.asarray(y, dtype=object)) > 0.9
+
+
+def test_clone_and_params(fitted: MktSalesClassifier) -> None:
+    """clone gives an unfitted copy with the same params; set_params works."""
+    c = clone(fitted)
+    assert c.get_params() == fitted.get_params()
+    assert not hasattr(c, "classes_")
+    c.set_params(C=0.5)
+    assert c.C == 0.5
+
+
+def test_pickle_round_trip(fitted: MktSalesClassifier, small_training_set: Data) -> None:
+    """A pickled and restored estimator predicts the same probabilities."""
+    X, _ = small_training_set
+    again = pickle.loads(pickle.dumps(fitted))
+    np.testing.assert_array_equal(again.predict_proba(X[:10]), fitted.predict_proba(X[:10]))
+
+
+def test_state_round_trip(fitted: MktSalesClassifier, small_training_set: Data) -> None:
+    """to_state/from_state rebuilds an equivalent estimator."""
+    X, _ = small_training_set
+    again = MktSalesClassifier.from_state(fitted.to_state())
+    np.testing.assert_array_equal(again.predict_proba(X[:10]), fitted.predict_proba(X[:10]))
+
+
+def test_numpy_scorer_equals_logistic_regression(small_training_set: Data) -> None:
+    """Without calibration, our NumPy scorer reproduces LogisticRegression.predict_proba."""
+    import scipy.sparse as sp
+    from sklearn.linear_model import LogisticRegression
+
+    X, y = small_training_set
+    est = MktSalesClassifier(min_df=1, calibrate=False, rule_scale=0.0).fit(X, y)
+    state = est.to_state()
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from mktsales.document import prepare
+    from mktsales.features import ngrams
+
+    vec = TfidfVectorizer(analyzer=ngrams, sublinear_tf=True, min_df=1).fit([prepare(t).words() for t in X])
+    T = vec.transform([prepare(t).words() for t in X])
+    lr = LogisticRegression(C=est.C, class_weight="balanced", max_iter=3000, random_state=0).fit(
+        sp.hstack([T, sp.csr_matrix((len(X), 13))]).tocsr(), y
+    )
+    expected = lr.predict_proba(sp.hstack([T, sp.csr_matrix((len(X), 13))]).tocsr())
+    assert state["vocabulary"] == vec.get_feature_names_out().tolist()
+    np.testing.assert_allclose(est.predict_proba(X), expected, atol=1e-6)
+
+
+def test_grid_search_in_a_pipeline(small_training_set: Data) -> None:
+    """GridSearchCV over a hyper-parameter inside a Pipeline fits and picks a value."""
+    X, y = small_training_set
+    pipe = Pipeline([("clf", MktSalesClassifier(min_df=1, calibrate=False))])
+    search = GridSearchCV(pipe, {"clf__C": [0.1, 4.0]}, cv=3, scoring="f1_macro")
+    search.fit(X, y)
+    assert search.best_params_["clf__C"] in (0.1, 4.0)
+    assert search.best_score_ > 0.5
+
+
+def test_binary_training(small_training_set: Data) -> None:
+    """A marketing-vs-sales only model works and reports two classes."""
+    X, y = small_training_set
+    keep = [i for i, label in enumerate(y) if label != "other"]
+    est = MktSalesClassifier(min_df=1, cv=3).fit([X[i] for i in keep], [y[i] for i in keep])
+    assert list(est.classes_) == ["marketing", "sales"]
+    proba = est.predict_proba(["close deals every quarter", "own the brand strategy"])
+    np.testing.assert_allclose(proba.sum(axis=1), 1.0)
+    assert list(est.predict(["close deals every quarter", "own the brand strategy"])) == ["sales", "marketing"]
+
+
+@pytest.mark.parametrize(
+    ("params", "message"),
+    [
+        ({"C": 0}, "C must be > 0"),
+        ({"ngram_range": (2, 1)}, "ngram_range"),
+        ({"class_weight": "heavy"}, "class_weight"),
+        ({"rule_scale": -1}, "rule_scale"),
+        ({"cv": 1}, "cv must be"),
+    ],
+)
+def test_bad_parameters_are_named(params: dict[str, object], message: str, small_training_set: Data) -> None:
+    """Invalid hyper-parameters raise ValueError naming the parameter and value."""
+    X, y = small_training_set
+    with pytest.raises(ParameterError, match=message):
+        MktSalesClassifier(**params).fit(X, y)  # type: ignore[arg-type]
+
+
+def test_unknown_labels_are_refused(small_training_set: Data) -> None:
+    """Labels outside marketing/sales/other are named in the error."""
+    X, y = small_training_set
+    with pytest.raises(ParameterError, match="finance"):
+        MktSalesClassifier().fit(X[:4], ["finance", "sales", "other", "sales"])
+    with pytest.raises(ParameterError, match="one label per text"):
+        MktSalesClassifier().fit(X[:4], y[:3])
