@@ -275,7 +275,7 @@ class Classifier:
         if not matches:
             return ()
         rules = self.scorer.matcher.rules
-        spans = doc.token_spans()
+        spans = doc.token_spans(limit=max(m.end for m in matches))
         out = []
         for m in matches:
             rule = rules[m.rule]

@@ -27,7 +27,13 @@ __all__ = ["blank_boilerplate"]
 #: A line of at most this many words (and no sentence-final full stop) may be a heading.
 MAX_HEADING_WORDS = 8
 
-_SENTENCE_RE = re.compile(r"[^.!?\n]+(?:[.!?]+|$)")
+_SENTENCE_END_RE = re.compile(r"[.!?]+|\n")
+#: A line longer than this is never a heading (checked before counting its words).
+_MAX_HEADING_CHARS = 100
+#: An inline heading ("About us: ...") has its separator within this many characters.
+_INLINE_HEADING_CHARS = 60
+# Cheap pre-checks before the company-introduction pattern: it needs "is"/"are" or one of these starts.
+_INTRO_STARTS = re.compile(r"^\s*(?:we're|founded|since|for over|for more)")
 _LINE_RE = re.compile(r"[^\n]+")
 _WORD_RE = re.compile(r"[^\W_]+")
 
@@ -95,12 +101,11 @@ def boilerplate_spans(text: str, words: frozenset[str] | set[str] | None = None)
         words = set(_WORD_RE.findall(text.lower()))
     spans: list[tuple[int, int]] = []
     in_section = False
-    kept_lines: list[tuple[int, int]] = []
     for lm in _LINE_RE.finditer(text):
         line = lm.group()
         if not line.strip():
             continue
-        if _is_heading_like(line):
+        if len(line) <= _MAX_HEADING_CHARS and _is_heading_like(line):
             if pats.keep_section.match(line):
                 in_section = False
                 continue
@@ -116,24 +121,49 @@ def boilerplate_spans(text: str, words: frozenset[str] | set[str] | None = None)
                 spans.append(lm.span())
                 continue
             in_section = False
-        if pats.inline_heading.match(line) and not pats.keep_section.match(line.split(":")[0] + ":"):
+        head = line[:_INLINE_HEADING_CHARS]
+        if (
+            (":" in head or "-" in head or "–" in head or "—" in head)
+            and pats.inline_heading.match(line)
+            and not pats.keep_section.match(line.split(":")[0] + ":")
+        ):
             spans.append(lm.span())
             continue
-        if pats.intro.match(line.lstrip()) and not pats.role.search(line):
+        low_line = line.lower()
+        if (
+            (" is " in low_line or " are " in low_line or _INTRO_STARTS.search(low_line))
+            and pats.intro.match(line.lstrip())
+            and not pats.role.search(line)
+        ):
             spans.append(lm.span())
+    # A sentence pattern is tried only on the sentences that hold one of its anchor words (found
+    # with str.find), never across the whole text: scanning a posting with each pattern cost ten
+    # times more (measured).
+    low = text.lower()
+    if len(low) != len(text):
+        low = text
+    for anchors, rx in pats.sentence_rules:
+        present = anchors.intersection(words)
+        if not present:
             continue
-        kept_lines.append(lm.span())
-    active = [rx for anchors, rx in pats.sentence_rules if not anchors.isdisjoint(words)]
-    if active and kept_lines:
-        for line_start, line_end in kept_lines:
-            line = text[line_start:line_end]
-            if not any(rx.search(line) for rx in active):
-                continue
-            for sm in _SENTENCE_RE.finditer(line):
-                if any(rx.search(sm.group()) for rx in active):
-                    spans.append((line_start + sm.start(), line_start + sm.end()))
+        for anchor in present:
+            pos = low.find(anchor)
+            while pos != -1:
+                start, end = _sentence_around(text, pos, pos + len(anchor))
+                if rx.search(text, start, end):
+                    spans.append((start, end))
+                pos = low.find(anchor, end)
     spans.sort()
     return spans
+
+
+def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
+    """The sentence (ended by . ! ? or a line break) that holds ``text[start:end]``."""
+    begin = max(text.rfind(c, 0, start) for c in ".!?\n") + 1
+    m = _SENTENCE_END_RE.search(text, end)
+    if m is None:
+        return begin, len(text)
+    return begin, (m.start() if m.group() == "\n" else m.end())
 
 
 def blank_boilerplate(text: str, words: frozenset[str] | set[str] | None = None) -> str:

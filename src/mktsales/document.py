@@ -11,6 +11,7 @@ tokens, so "cold-calling" and "cold calling" give the same words. ``&`` reads as
 
 from __future__ import annotations
 
+import itertools
 import re
 from dataclasses import dataclass
 
@@ -121,9 +122,18 @@ class Document:
         """Return the word tokens of the head (see :attr:`head_tokens`)."""
         return [t for t in self.tokens[: self.head_tokens] if t[0].isalnum()]
 
-    def token_spans(self) -> list[tuple[int, int]]:
-        """Character spans in :attr:`text` of every token, aligned with :attr:`tokens`."""
-        return [m.span() for m in _TOKEN_RE.finditer(_lower(self.text))]
+    def token_spans(self, limit: int | None = None) -> list[tuple[int, int]]:
+        """Character spans in :attr:`text` of the tokens, aligned with :attr:`tokens`.
+
+        Parameters
+        ----------
+        limit : int, optional
+            Stop after this many tokens (evidence needs spans only up to its last match).
+        """
+        found = _TOKEN_RE.finditer(_lower(self.text))
+        if limit is not None:
+            found = itertools.islice(found, limit)
+        return [m.span() for m in found]
 
     def to_original(self, start: int, end: int) -> tuple[str, int, int]:
         """Map a range of :attr:`text` to ``(field, start, end)`` in the text the user passed.
