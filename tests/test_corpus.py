@@ -80,3 +80,13 @@ def test_split_proportions(corpus: dict[str, list[Record]]) -> None:
     assert len(corpus["train"]) / n > 0.6
     for split in ("dev", "test"):
         assert 0.10 <= len(corpus[split]) / n <= 0.20
+
+
+def test_corpus_does_not_copy_onet_task_statements(corpus: dict[str, list[Record]]) -> None:
+    """No corpus task or posting has token Jaccard >= 0.7 with an O*NET task statement."""
+    from conftest import shared_dataset
+    from mktsales.public_data import read_onet
+
+    onet = [Record(r.id, r.text, r.label, "task", "") for r in read_onet(shared_dataset("onet")) if r.view == "tasks"]
+    mine = [r for r in _all(corpus) if r.kind != "title"]
+    assert near_duplicate_pairs(mine, onet, threshold=0.7) == []

@@ -27,6 +27,8 @@ from mktsales.prediction import DimensionScore, Evidence, Prediction, Verdict
 from mktsales.rules import Rule, RuleSet, load_rules
 
 if TYPE_CHECKING:
+    from mktsales.batch import label_dataframe, label_file
+    from mktsales.evaluation import EvalReport, evaluate
     from mktsales.model import MktSalesClassifier
 
 try:
@@ -40,6 +42,7 @@ __all__ = [
     "Classifier",
     "Dimension",
     "DimensionScore",
+    "EvalReport",
     "Evidence",
     "InputTypeError",
     "MktSalesClassifier",
@@ -58,15 +61,28 @@ __all__ = [
     "classify",
     "classify_many",
     "default_classifier",
+    "evaluate",
+    "label_dataframe",
+    "label_file",
     "load_classifier",
     "load_rules",
 ]
 
+# Names whose modules import heavy libraries (scikit-learn, pandas, matplotlib) are loaded on first
+# use, so that `import mktsales` stays light.
+_LAZY = {
+    "MktSalesClassifier": "mktsales.model",
+    "evaluate": "mktsales.evaluation",
+    "EvalReport": "mktsales.evaluation",
+    "label_dataframe": "mktsales.batch",
+    "label_file": "mktsales.batch",
+}
+
 
 def __getattr__(name: str) -> Any:
-    # The estimator imports scikit-learn (about a second); only pay for it when it is asked for.
-    if name == "MktSalesClassifier":
-        from mktsales.model import MktSalesClassifier
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'mktsales' has no attribute {name!r}")
+    import importlib
 
-        return MktSalesClassifier
-    raise AttributeError(f"module 'mktsales' has no attribute {name!r}")
+    return getattr(importlib.import_module(module), name)

@@ -257,7 +257,7 @@ class Classifier:
             return "other", dict(_NOT_SCORED), True, "empty"
         if doc.language != "en":
             return "other", dict(_NOT_SCORED), True, "unsupported_language"
-        if sum(len(w) for w in doc.words()) < MIN_LETTERS:
+        if an.n_words < MIN_LETTERS and sum(map(len, doc.words())) < MIN_LETTERS:
             return "other", dict(_NOT_SCORED), True, "too_short"
         if not has_evidence and an.known_fraction < th["min_known_fraction"]:
             return "other", dict(_NOT_SCORED), True, "no_evidence"
@@ -275,7 +275,7 @@ class Classifier:
         if not matches:
             return ()
         rules = self.scorer.matcher.rules
-        spans = doc.token_spans(limit=max(m.end for m in matches))
+        spans = doc.token_spans()
         out = []
         for m in matches:
             rule = rules[m.rule]

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-__all__ = ["blank_boilerplate"]
+__all__ = ["blank_boilerplate", "blank_spans", "boilerplate_spans"]
 
 #: A line of at most this many words (and no sentence-final full stop) may be a heading.
 MAX_HEADING_WORDS = 8
@@ -33,7 +33,7 @@ _MAX_HEADING_CHARS = 100
 #: An inline heading ("About us: ...") has its separator within this many characters.
 _INLINE_HEADING_CHARS = 60
 # Cheap pre-checks before the company-introduction pattern: it needs "is"/"are" or one of these starts.
-_INTRO_STARTS = re.compile(r"^\s*(?:we're|founded|since|for over|for more)")
+_INTRO_STARTS = re.compile(r"^\s*(?:we're|we are|founded|since|for over|for more|at |our |join )")
 _LINE_RE = re.compile(r"[^\n]+")
 _WORD_RE = re.compile(r"[^\W_]+")
 
@@ -101,10 +101,13 @@ def boilerplate_spans(text: str, words: frozenset[str] | set[str] | None = None)
         words = set(_WORD_RE.findall(text.lower()))
     spans: list[tuple[int, int]] = []
     in_section = False
+    previous_end = 0
     for lm in _LINE_RE.finditer(text):
         line = lm.group()
         if not line.strip():
             continue
+        new_paragraph = text.count("\n", previous_end, lm.start()) >= 2
+        previous_end = lm.end()
         if len(line) <= _MAX_HEADING_CHARS and _is_heading_like(line):
             if pats.keep_section.match(line):
                 in_section = False
@@ -117,7 +120,9 @@ def boilerplate_spans(text: str, words: frozenset[str] | set[str] | None = None)
                 in_section = False
                 continue
         if in_section:
-            if not pats.section_end.search(line):
+            # A section ends at a line that starts the job description, or at a new paragraph
+            # that speaks to the candidate ("you", "your").
+            if not (pats.section_end.search(line) or (new_paragraph and pats.role.search(line))):
                 spans.append(lm.span())
                 continue
             in_section = False
@@ -166,6 +171,21 @@ def _sentence_around(text: str, start: int, end: int) -> tuple[int, int]:
     return begin, (m.start() if m.group() == "\n" else m.end())
 
 
+def blank_spans(text: str, spans: list[tuple[int, int]]) -> str:
+    """Replace the given sorted ranges of ``text`` with spaces (overlaps allowed)."""
+    parts: list[str] = []
+    last = 0
+    for start, end in spans:
+        start = max(start, last)
+        if end <= start:
+            continue
+        parts.append(text[last:start])
+        parts.append(" " * (end - start))
+        last = end
+    parts.append(text[last:])
+    return "".join(parts)
+
+
 def blank_boilerplate(text: str, words: frozenset[str] | set[str] | None = None) -> str:
     """Replace boilerplate passages with spaces, keeping every other character in place.
 
@@ -190,15 +210,4 @@ def blank_boilerplate(text: str, words: frozenset[str] | set[str] | None = None)
     spans = boilerplate_spans(text, words)
     if not spans:
         return text
-    parts: list[str] = []
-    last = 0
-    for start, end in spans:
-        if start < last:
-            start = last
-        if end <= start:
-            continue
-        parts.append(text[last:start])
-        parts.append(" " * (end - start))
-        last = end
-    parts.append(text[last:])
-    return "".join(parts)
+    return blank_spans(text, spans)

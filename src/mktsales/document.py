@@ -11,11 +11,10 @@ tokens, so "cold-calling" and "cold calling" give the same words. ``&`` reads as
 
 from __future__ import annotations
 
-import itertools
 import re
 from dataclasses import dataclass
 
-from mktsales.boilerplate import blank_boilerplate
+from mktsales.boilerplate import blank_spans, boilerplate_spans
 from mktsales.exceptions import InputTypeError
 from mktsales.language import detect_language
 from mktsales.text import CleanText, normalize
@@ -24,24 +23,27 @@ __all__ = ["HEAD_WORDS", "Document", "prepare", "tokenize"]
 
 _TOKEN_RE = re.compile(r"[^\W_]+|\n|[^\w\s'’\-–—]")
 _TITLE_SEPARATOR = "\n"
+_SENTENCE_END = frozenset(".!?;,")
 #: The head (title or first line) is cut after this many words: titles are rarely longer, and a
 #: first line longer than this is a sentence of the body, not a title.
 HEAD_WORDS = 12
 
 
-def _head_length(tokens: list[str]) -> int:
-    """Tokens up to the first line break (skipping leading ones), at most HEAD_WORDS words."""
+def _head_length(tokens: list[str]) -> tuple[int, bool]:
+    """Tokens up to the first line break (skipping leading ones), at most HEAD_WORDS words, and
+    whether that head looks like a title (it ended at a line break, not at the word cap, and not
+    on a full stop)."""
     words = 0
     for i, t in enumerate(tokens):
         if t == "\n":
             if words:
-                return i
+                return i, tokens[i - 1] not in _SENTENCE_END
             continue
         if t[0].isalnum():
             words += 1
             if words == HEAD_WORDS:
-                return i + 1
-    return len(tokens)
+                return i + 1, False
+    return len(tokens), False
 
 
 def _lower(text: str) -> str:
@@ -50,6 +52,34 @@ def _lower(text: str) -> str:
         return low
     # A few characters lower-case to two ("İ"); keep one character per character.
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
+
+
+def _tokens_and_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
+    tokens: list[str] = []
+    spans: list[tuple[int, int]] = []
+    add_token, add_span = tokens.append, spans.append
+    for m in _TOKEN_RE.finditer(_lower(text)):
+        add_token(m.group())
+        add_span(m.span())
+    return tokens, spans
+
+
+def _outside(
+    tokens: list[str], spans: list[tuple[int, int]], blanked: list[tuple[int, int]]
+) -> tuple[list[str], list[tuple[int, int]]]:
+    """The tokens (and spans) that lie outside the sorted ``blanked`` ranges."""
+    keep_tokens: list[str] = []
+    keep_spans: list[tuple[int, int]] = []
+    j = 0
+    n = len(blanked)
+    for token, (start, end) in zip(tokens, spans, strict=True):
+        while j < n and blanked[j][1] <= start:
+            j += 1
+        if j < n and blanked[j][0] < end:
+            continue
+        keep_tokens.append(token)
+        keep_spans.append((start, end))
+    return keep_tokens, keep_spans
 
 
 def tokenize(text: str) -> list[str]:
@@ -92,6 +122,15 @@ class Document:
         Tokens of the *head*: the separate title when there is one, otherwise the first line of the
         text (a posting's title line, or a title or task itself), at most :data:`HEAD_WORDS` words.
         Rule matches in the head weigh more, and the model has features for the head's words.
+    head_is_title : bool
+        True for a separate title, or a first line that reads as a title (it ends at a line break
+        within :data:`HEAD_WORDS` words, not on sentence punctuation).
+    word_tokens : list of str
+        The word tokens (no punctuation, no line breaks), computed once.
+    head_word_count : int
+        How many of ``word_tokens`` belong to the head.
+    spans : list of tuple of int
+        Character span in ``text`` of every token.
     body : CleanText
         The cleaned body and its map back to the original body text.
     title : CleanText or None
@@ -105,6 +144,10 @@ class Document:
     title_length: int
     title_tokens: int
     head_tokens: int
+    head_is_title: bool
+    word_tokens: list[str]
+    head_word_count: int
+    spans: list[tuple[int, int]]
     body: CleanText
     title: CleanText | None
     language: str
@@ -115,25 +158,16 @@ class Document:
         return self.body.truncated or (self.title is not None and self.title.truncated)
 
     def words(self) -> list[str]:
-        """Return the word tokens (no punctuation or line breaks)."""
-        return [t for t in self.tokens if t[0].isalnum()]
+        """Return the word tokens (no punctuation or line breaks); do not modify the list."""
+        return self.word_tokens
 
     def head_words(self) -> list[str]:
         """Return the word tokens of the head (see :attr:`head_tokens`)."""
-        return [t for t in self.tokens[: self.head_tokens] if t[0].isalnum()]
+        return self.word_tokens[: self.head_word_count]
 
-    def token_spans(self, limit: int | None = None) -> list[tuple[int, int]]:
-        """Character spans in :attr:`text` of the tokens, aligned with :attr:`tokens`.
-
-        Parameters
-        ----------
-        limit : int, optional
-            Stop after this many tokens (evidence needs spans only up to its last match).
-        """
-        found = _TOKEN_RE.finditer(_lower(self.text))
-        if limit is not None:
-            found = itertools.islice(found, limit)
-        return [m.span() for m in found]
+    def token_spans(self) -> list[tuple[int, int]]:
+        """Character spans in :attr:`text` of the tokens, aligned with :attr:`tokens`."""
+        return self.spans
 
     def to_original(self, start: int, end: int) -> tuple[str, int, int]:
         """Map a range of :attr:`text` to ``(field, start, end)`` in the text the user passed.
@@ -181,12 +215,12 @@ def prepare(text: str, title: str | None = None) -> Document:
     """
     body = normalize(_check_text(text, "text"))
     body_text = body.text
-    tokens = tokenize(body_text)
+    tokens, spans = _tokens_and_spans(body_text)
     if tokens:
-        blanked = blank_boilerplate(body_text, set(tokens))
-        if blanked is not body_text:
-            body_text = blanked
-            tokens = tokenize(body_text)
+        blanked = boilerplate_spans(body_text, set(tokens))
+        if blanked:
+            body_text = blank_spans(body_text, blanked)
+            tokens, spans = _outside(tokens, spans, blanked)
     title_clean: CleanText | None = None
     title_length = 0
     title_tokens = 0
@@ -196,17 +230,26 @@ def prepare(text: str, title: str | None = None) -> Document:
         title_text = title_clean.text.replace("\n", " ")
         title_length = len(title_text) + len(_TITLE_SEPARATOR)
         full_text = title_text + _TITLE_SEPARATOR + body_text
-        head = [*tokenize(title_text), "\n"]
+        title_tok, title_spans = _tokens_and_spans(title_text)
+        head = [*title_tok, "\n"]
         title_tokens = len(head)
         tokens = head + tokens
+        offset = title_length
+        spans = [*title_spans, (len(title_text), title_length), *((s + offset, e + offset) for s, e in spans)]
     words = [t for t in tokens if t[0].isalnum()]
-    head_tokens = min(title_tokens, _head_length(tokens)) if title_tokens else _head_length(tokens)
+    head_tokens, head_is_title = _head_length(tokens)
+    if title_tokens:
+        head_tokens, head_is_title = min(title_tokens, head_tokens), True
     return Document(
         text=full_text,
         tokens=tokens,
         title_length=title_length,
         title_tokens=title_tokens,
         head_tokens=head_tokens,
+        head_is_title=head_is_title,
+        word_tokens=words,
+        head_word_count=sum(1 for t in tokens[:head_tokens] if t[0].isalnum()),
+        spans=spans,
         body=body,
         title=title_clean,
         language=detect_language(words),

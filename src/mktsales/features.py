@@ -17,9 +17,10 @@ TF-IDF
 
 from __future__ import annotations
 
+import itertools
 import math
+from collections import Counter
 from dataclasses import dataclass, field
-from functools import cache
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -128,13 +129,9 @@ def rule_evidence(doc: Document, matches: list[Match], rules: Sequence[Rule]) ->
 
 def aggregate_vector(ev: RuleEvidence) -> np.ndarray:
     """Return the 13 rule-set-independent features of one document's evidence."""
-    out = np.empty(N_AGGREGATE_FEATURES)
-    out[:10] = np.log1p(ev.cells.ravel())
-    m, s = ev.marketing, ev.sales
-    out[10] = math.log1p(m)
-    out[11] = math.log1p(s)
-    out[12] = (m - s) / (m + s + 1.0)
-    return out
+    cells = ev.cells.ravel().tolist()
+    m, s = sum(cells[0::2]), sum(cells[1::2])
+    return np.array([*map(math.log1p, cells), math.log1p(m), math.log1p(s), (m - s) / (m + s + 1.0)])
 
 
 def rules_only_scores(ev: RuleEvidence) -> tuple[float, float, float]:
@@ -162,7 +159,9 @@ def ngrams(words: list[str], ngram_range: tuple[int, int] = (1, 2)) -> list[str]
     """
     lo, hi = ngram_range
     out = list(words) if lo <= 1 else []
-    for n in range(max(2, lo), hi + 1):
+    if lo <= 2 <= hi:
+        out.extend([a + " " + b for a, b in itertools.pairwise(words)])
+    for n in range(max(3, lo), hi + 1):
         out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
     return out
 
@@ -176,7 +175,6 @@ _NOT_STEMMED = frozenset(
 )
 
 
-@cache
 def stem(word: str) -> str:
     """Strip the common English inflections of a word, so that "sells", "selling" and "sell" share
     one feature (a deliberately light stemmer: suffixes -s, -es, -ies, -ed, -ing only).
@@ -186,6 +184,22 @@ def stem(word: str) -> str:
     >>> [stem(w) for w in ("sells", "selling", "sold", "companies", "planned", "business", "sales")]
     ['sell', 'sell', 'sold', 'company', 'plan', 'business', 'sale']
     """
+    cached = _STEMS.get(word)
+    if cached is not None:
+        return cached
+    out = _stem(word)
+    if len(_STEMS) < _MAX_STEMS:
+        _STEMS[word] = out
+    return out
+
+
+#: Cache of stems (a plain dict, read inline in text_terms: a function call per word costs more
+#: than the stemming it saves). Bounded, so that an endless stream of new words cannot grow it.
+_STEMS: dict[str, str] = {}
+_MAX_STEMS = 200_000
+
+
+def _stem(word: str) -> str:
     w = word
     if len(w) <= 3 or not w.isalpha() or w in _NOT_STEMMED:
         return w
@@ -221,10 +235,10 @@ def text_terms(
     >>> text_terms(["sales", "manager", "selling"], stemmed=True, head=["sales", "manager"])
     ['sale', 'manager', 'sell', 'sale manager', 'manager sell', '^sale', '^manager', '^sale manager']
     """
-    base = [stem(w) for w in words] if stemmed else words
+    base = [_STEMS.get(w) or stem(w) for w in words] if stemmed else words
     terms = ngrams(base, ngram_range)
     if head:
-        top = [stem(w) for w in head] if stemmed else head
+        top = [_STEMS.get(w) or stem(w) for w in head] if stemmed else head
         terms.extend("^" + t for t in ngrams(top, (1, 2)))
     return terms
 
@@ -232,10 +246,11 @@ def text_terms(
 def tfidf_row(terms: list[str], vocabulary: dict[str, int], idf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """TF-IDF of one document as ``(indices, values)``: sublinear tf, idf, l2 norm."""
     counts: dict[int, int] = {}
-    for t in terms:
-        j = vocabulary.get(t)
+    get = vocabulary.get
+    for t, n in Counter(terms).items():
+        j = get(t)
         if j is not None:
-            counts[j] = counts.get(j, 0) + 1
+            counts[j] = n
     if not counts:
         return np.empty(0, dtype=np.int64), np.empty(0)
     idx = np.fromiter(counts.keys(), dtype=np.int64, count=len(counts))

@@ -14,6 +14,7 @@ Short texts (job titles) carry too few function words to decide, and are assumed
 from __future__ import annotations
 
 import json
+from collections import Counter
 from functools import cache
 from importlib.resources import files
 
@@ -85,18 +86,19 @@ def detect_language(words: list[str]) -> str:
     """
     if not words:
         return ENGLISH
+    counts = Counter(words)
     letters = 0
     non_latin: dict[str, int] = {}
-    for w in words:
+    for w, n in counts.items():
         if w.isascii():
-            letters += len(w)
+            letters += len(w) * n
             continue
         for ch in w:
             if ch.isalpha():
-                letters += 1
+                letters += n
                 script = _script_of(ch)
                 if script != "latin":
-                    non_latin[script] = non_latin.get(script, 0) + 1
+                    non_latin[script] = non_latin.get(script, 0) + n
     if letters and non_latin:
         script, count = max(non_latin.items(), key=lambda kv: kv[1])
         if sum(non_latin.values()) / letters > MAX_NON_LATIN_SHARE:
@@ -105,10 +107,9 @@ def detect_language(words: list[str]) -> str:
         return ENGLISH
     table = _stopwords()
     hits: dict[str, int] = {}
-    for w in words:
-        lang = table.get(w)
-        if lang is not None:
-            hits[lang] = hits.get(lang, 0) + 1
+    for w in table.keys() & counts.keys():
+        lang = table[w]
+        hits[lang] = hits.get(lang, 0) + counts[w]
     english = hits.pop(ENGLISH, 0)
     if not hits:
         return ENGLISH

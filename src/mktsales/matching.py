@@ -169,6 +169,11 @@ class RuleMatcher:
                     ) from None
                 self._index_token_rule(index, compiled, own)
         self.vocabulary: frozenset[str] = frozenset(words)
+        self._word_map = {w: w for w in words}
+        for symbol, word in _AND.items():
+            if word in self.vocabulary:
+                self._word_map[symbol] = word
+        self._hit_words = frozenset(self._word_map)
 
     def _index_token_rule(self, index: int, pattern: list[dict[str, Any]], matcher: Any) -> None:
         """Record a token pattern's reach, required word sets and anchor words."""
@@ -218,19 +223,12 @@ class RuleMatcher:
         return sorted(out, key=lambda m: (m[1], m[2]))
 
     def _words(self, tokens: list[str]) -> list[str] | None:
-        vocab = self.vocabulary
-        hit = False
-        out = []
-        for t in tokens:
-            t = _AND.get(t, t)
-            if t in vocab:
-                hit = True
-                out.append(t)
-            elif t[0].isalnum():
-                out.append(PLACEHOLDER)
-            else:
-                out.append(t)
-        return out if hit else None
+        """The words spaCy sees: rule words as they are, other words as the placeholder,
+        punctuation kept; None when no rule word occurs at all."""
+        if self._hit_words.isdisjoint(tokens):
+            return None
+        get = self._word_map.get
+        return [get(t) or (PLACEHOLDER if t[0].isalnum() else t) for t in tokens]
 
     def match(self, tokens: list[str]) -> list[Match]:
         """Return the non-overlapping rule matches in one token list, in text order.

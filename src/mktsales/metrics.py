@@ -65,7 +65,8 @@ def mvs_f1(y_true: Sequence[str], scores: np.ndarray) -> float:
         return float("nan")
     s = np.asarray(scores)[keep]
     pred = np.where(s[:, 0] >= s[:, 1], "marketing", "sales")
-    return macro_f1(list(t[keep]), list(pred), ["marketing", "sales"])
+    present = [label for label in ("marketing", "sales") if label in set(t[keep])]
+    return macro_f1(list(t[keep]), list(pred), present)
 
 
 def reliability_bins(confidence: np.ndarray, correct: np.ndarray, n_bins: int = 10) -> list[dict[str, float]]:
@@ -111,7 +112,7 @@ def choose_confidence_threshold(
         ``(threshold, precision_of_kept_rows, coverage)``; when no threshold reaches the target,
         the one with the highest precision.
     """
-    candidates = list(grid) if grid is not None else [round(x, 3) for x in np.arange(0.34, 1.0, 0.01)]
+    candidates = list(grid) if grid is not None else [*(round(x, 3) for x in np.arange(0.34, 1.0, 0.01)), 0.995, 0.999]
     best = (candidates[-1], 0.0, 0.0)
     for th in candidates:
         keep = confidence >= th

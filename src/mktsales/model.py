@@ -114,6 +114,9 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         Strip common inflections from words before making n-grams.
     head_features : bool, default=False
         Add features for the words of the head (the title, or the first line of the text).
+    title_blend : float, default=0.0
+        Weight in [0, 1) of the title scored on its own, combined geometrically with the whole text
+        (see :meth:`mktsales.scoring.Scorer.analyze_one`); applied at prediction time only.
     min_df : int or float, default=2
         Minimum document frequency of an n-gram (as in ``TfidfVectorizer``).
     max_df : float, default=1.0
@@ -163,6 +166,7 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         ngram_range: tuple[int, int] = (1, 2),
         stemmed: bool = False,
         head_features: bool = False,
+        title_blend: float = 0.0,
         min_df: int | float = 2,
         max_df: float = 1.0,
         max_features: int | None = None,
@@ -178,6 +182,7 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         self.ngram_range = ngram_range
         self.stemmed = stemmed
         self.head_features = head_features
+        self.title_blend = title_blend
         self.min_df = min_df
         self.max_df = max_df
         self.max_features = max_features
@@ -210,6 +215,8 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         lo, hi = self.ngram_range
         if not (1 <= lo <= hi <= 4):
             raise ParameterError(f"ngram_range must satisfy 1 <= min <= max <= 4, got {self.ngram_range!r}")
+        if not 0.0 <= self.title_blend < 1.0:
+            raise ParameterError(f"title_blend must be in [0, 1), got {self.title_blend!r}")
         if not self.C > 0:
             raise ParameterError(f"C must be > 0, got {self.C!r}")
         if not self.rule_scale >= 0:
@@ -311,6 +318,7 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
                 "ngram_range": list(ngram_range),
                 "stemmed": bool(self.stemmed),
                 "head_features": bool(self.head_features),
+                "title_blend": float(self.title_blend),
                 "min_df": self.min_df,
                 "max_df": self.max_df,
                 "max_features": self.max_features,

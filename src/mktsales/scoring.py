@@ -62,11 +62,22 @@ def matcher_for(rules: RuleSet) -> RuleMatcher:
     return matcher
 
 
-def _softmax(z: np.ndarray) -> np.ndarray:
-    z = z - z.max()
-    e: np.ndarray = np.exp(z)
-    out: np.ndarray = e / e.sum()
-    return out
+def _geometric(a: list[float], b: list[float], weight: float) -> list[float]:
+    """Renormalised weighted geometric mean of two probability vectors."""
+    return _softmax(
+        [
+            (1.0 - weight) * math.log(max(x, 1e-300)) + weight * math.log(max(y, 1e-300))
+            for x, y in zip(a, b, strict=True)
+        ]
+    )
+
+
+def _softmax(z: list[float]) -> list[float]:
+    # Plain floats: for three classes this is several times faster than NumPy's per-call overhead.
+    top = max(z)
+    e = [math.exp(v - top) for v in z]
+    total = sum(e)
+    return [v / total for v in e]
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,21 +129,26 @@ class Scorer:
         self.rule_scale = float(params["rule_scale"])
         self.stemmed = bool(params.get("stemmed", False))
         self.head_features = bool(params.get("head_features", False))
+        self.title_blend = float(params.get("title_blend", 0.0))
         self.vocabulary: dict[str, int] = {t: i for i, t in enumerate(state["vocabulary"])}
         self.idf = np.asarray(state["idf"], dtype=np.float64)
         n_text = len(self.vocabulary)
         hybrid = state["hybrid"]
         coef = np.asarray(hybrid["coef"], dtype=np.float64)
-        self._coef_text = np.ascontiguousarray(coef[:, :n_text])
-        self._coef_agg = np.ascontiguousarray(coef[:, n_text : n_text + N_AGGREGATE_FEATURES])
         rule_coef = coef[:, n_text + N_AGGREGATE_FEATURES :]
-        self._rule_coef = {rid: rule_coef[:, j].copy() for j, rid in enumerate(state["rule_columns"])}
-        self._intercept = np.asarray(hybrid["intercept"], dtype=np.float64)
-        self._temperature = float(hybrid["temperature"])
         text_only = state["text_only"]
-        self._coef_text_only = np.ascontiguousarray(np.asarray(text_only["coef"], dtype=np.float64))
-        self._intercept_text_only = np.asarray(text_only["intercept"], dtype=np.float64)
-        self._temperature_text_only = float(text_only["temperature"])
+        # Hybrid and text-only text coefficients stacked, so one gather and one product serve both;
+        # the rows are divided by their temperature here rather than the logits at every call.
+        t_h, t_t = float(hybrid["temperature"]), float(text_only["temperature"])
+        self._coef_both = np.ascontiguousarray(
+            np.vstack([coef[:, :n_text] / t_h, np.asarray(text_only["coef"], dtype=np.float64) / t_t]).T
+        )
+        self._coef_agg = np.ascontiguousarray(coef[:, n_text : n_text + N_AGGREGATE_FEATURES].T / t_h)
+        self._rule_coef = {rid: (rule_coef[:, j] / t_h).tolist() for j, rid in enumerate(state["rule_columns"])}
+        self._intercept_both = np.concatenate(
+            [np.asarray(hybrid["intercept"], dtype=np.float64) / t_h, np.asarray(text_only["intercept"]) / t_t]
+        )
+        self._k = len(self.classes)
         self._label_pos = [LABELS.index(c) for c in self.classes]
 
     @cached_property
@@ -140,37 +156,61 @@ class Scorer:
         """The rule matcher (built on first use)."""
         return matcher_for(self.rules)
 
-    def _to_labels(self, probs: np.ndarray) -> tuple[float, float, float]:
+    def _to_labels(self, probs: list[float]) -> tuple[float, float, float]:
         out = [0.0, 0.0, 0.0]
         for pos, p in zip(self._label_pos, probs, strict=True):
-            out[pos] = float(p)
+            out[pos] = p
         return out[0], out[1], out[2]
 
     def analyze_one(self, doc: Document) -> Analysis:
-        """Score one prepared document."""
+        """Score one prepared document.
+
+        When the model has a ``title_blend`` above 0 and the document has a title (given apart, or a
+        title-like first line) followed by a body, the title is also scored on its own and the two
+        probability vectors are combined geometrically: ``p = p_text**(1-a) * p_title**a``
+        (renormalised). A posting's title names the job; its body also describes the product.
+        """
         rules = self.matcher.rules
-        ev = rule_evidence(doc, self.matcher.match(doc.tokens), rules)
+        matches = self.matcher.match(doc.tokens)
+        ev = rule_evidence(doc, matches, rules)
         words = doc.words()
-        head = doc.head_words() if self.head_features else None
-        terms = text_terms(words, self.ngram_range, stemmed=self.stemmed, head=head)
-        idx, vals = tfidf_row(terms, self.vocabulary, self.idf)
-        text_part = self._coef_text[:, idx] @ vals if len(idx) else np.zeros(len(self.classes))
-        logits = text_part + self._intercept + self._coef_agg @ (aggregate_vector(ev) * self.rule_scale)
-        for r, count in ev.counts.items():
-            col = self._rule_coef.get(rules[r].id)
-            if col is not None:
-                logits = logits + col * (math.log1p(count) * self.rule_scale)
-        text_logits = (self._coef_text_only[:, idx] @ vals if len(idx) else 0.0) + self._intercept_text_only
-        vocab = self.vocabulary
-        known = sum(1 for t in terms[: len(words)] if t in vocab)
+        head_words = doc.head_words()
+        hybrid, text_only, known = self._scores(words, head_words, ev)
+        blend = self.title_blend
+        if blend > 0.0 and doc.head_is_title and doc.head_tokens < len(doc.tokens):
+            # Rule matches never cross the line break after a title, so the title's own matches are
+            # those that end inside it.
+            head_ev = rule_evidence(doc, [m for m in matches if m.end <= doc.head_tokens], rules)
+            head_hybrid, head_text, _ = self._scores(head_words, head_words, head_ev)
+            hybrid = _geometric(hybrid, head_hybrid, blend)
+            text_only = _geometric(text_only, head_text, blend)
         return Analysis(
-            hybrid=self._to_labels(_softmax(logits / self._temperature)),
-            model=self._to_labels(_softmax(np.asarray(text_logits) / self._temperature_text_only)),
+            hybrid=self._to_labels(hybrid),
+            model=self._to_labels(text_only),
             rules=rules_only_scores(ev),
             evidence=ev,
             known_fraction=known / len(words) if words else 1.0,
             n_words=len(words),
         )
+
+    def _scores(self, words: list[str], head: list[str], ev: RuleEvidence) -> tuple[list[float], list[float], int]:
+        """Hybrid and text-only probabilities (model class order) and the count of known words."""
+        terms = text_terms(words, self.ngram_range, stemmed=self.stemmed, head=head if self.head_features else None)
+        idx, vals = tfidf_row(terms, self.vocabulary, self.idf)
+        z = (vals @ self._coef_both[idx] + self._intercept_both) if len(idx) else self._intercept_both.copy()
+        k = self._k
+        z[:k] += aggregate_vector(ev) @ self._coef_agg * self.rule_scale
+        logits = z.tolist()
+        if ev.counts:
+            rules = self.matcher.rules
+            for r, count in ev.counts.items():
+                col = self._rule_coef.get(rules[r].id)
+                if col is not None:
+                    w = math.log1p(count) * self.rule_scale
+                    for c in range(k):
+                        logits[c] += col[c] * w
+        known = sum(map(self.vocabulary.__contains__, terms[: len(words)]))
+        return _softmax(logits[:k]), _softmax(logits[k:]), known
 
     def analyze(self, docs: Sequence[Document]) -> list[Analysis]:
         """Score many prepared documents (results in input order)."""
