@@ -23,6 +23,7 @@ from sklearn.metrics import (
 )
 
 from conftest import REPO, shared_dataset
+from mktsales.bootstrap import _features, _outcome, _statistics
 from mktsales.dimensions import LABELS, Dimension
 from mktsales.evaluation import (
     COVERAGE_GRID,
@@ -31,9 +32,6 @@ from mktsales.evaluation import (
     REPORT_SCHEMA,
     TOP_ERRORS,
     EvalReport,
-    _features,
-    _outcome,
-    _statistics,
     compare_reports,
     cross_validate,
     evaluate,

@@ -24,14 +24,8 @@ import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from mktsales.batch import (
-    DEFAULT_BATCH_SIZE,
-    _batches,
-    _Pair,
-    _Values,
-    label_dataframe,
-    prediction_values,
-)
+from mktsales.backends import _batches, _Pair, _Values
+from mktsales.batch import DEFAULT_BATCH_SIZE, label_dataframe, prediction_values
 from mktsales.exceptions import InputTypeError, ParameterError
 
 if TYPE_CHECKING:

@@ -1,0 +1,127 @@
+"""Labelling back ends: where the rows of a table are classified.
+
+A back end takes lists of ``(text, title)`` pairs and gives back the values of the added columns
+(:func:`mktsales.columns.prediction_values`) for each, in order: in this process
+(:class:`_InlineBackend`), in one process pool for the whole run (:class:`_PoolBackend`) or on a
+Dask cluster (:class:`mktsales.dask._DaskBackend`); :func:`_make_backend` chooses.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+import sys
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
+
+from mktsales.columns import prediction_values
+
+if TYPE_CHECKING:
+    from mktsales.api import Classifier
+
+__all__: list[str] = []
+
+
+_Pair = tuple[str, str | None]
+_Values = tuple[Any, ...]
+
+
+class _Backend(Protocol):
+    lookahead: int
+
+    def submit(self, pairs: list[_Pair]) -> Any: ...
+
+    def collect(self, handle: Any) -> list[_Values]: ...
+
+    def close(self) -> None: ...
+
+    def abort(self) -> None: ...
+
+
+def _batches(pairs: list[_Pair], size: int) -> Iterator[list[_Pair]]:
+    for i in range(0, len(pairs), size):
+        yield pairs[i : i + size]
+
+
+class _InlineBackend:
+    """Labels in this process, as the chunk is submitted."""
+
+    lookahead = 0
+
+    def __init__(self, clf: Classifier) -> None:
+        self.clf = clf
+
+    def submit(self, pairs: list[_Pair]) -> list[_Values]:
+        classify = self.clf.classify
+        return [prediction_values(classify(t, title=ti)) for t, ti in pairs]
+
+    def collect(self, handle: list[_Values]) -> list[_Values]:
+        return handle
+
+    def close(self) -> None:
+        pass
+
+    def abort(self) -> None:
+        pass
+
+
+def _work_values(batch: list[_Pair]) -> list[_Values]:
+    """In a worker: classify a batch with :func:`mktsales.api._work` and keep only the column values.
+
+    Converting in the worker sends back about a tenth of the bytes of whole predictions and
+    spares the parent process their unpickling (measured: 2 processes label about 13% more rows
+    per second than when the parent converts).
+    """
+    from mktsales import api
+
+    return [prediction_values(p) for p in api._work(batch)]
+
+
+class _PoolBackend:
+    """One process pool for the whole run; the classifier is set up once per worker.
+
+    Workers are set up by :func:`mktsales.api._init_worker` (the model is shared by fork, or
+    loaded once per worker) and run :func:`mktsales.api._work` on batches. Batches of a chunk are
+    queued with ``apply_async`` and the next chunk is queued before the current one is collected,
+    so workers never wait for the writer; at most two chunks are in flight, which bounds memory
+    and keeps the chunk boundaries that writing and resuming need.
+    """
+
+    lookahead = 1
+
+    def __init__(self, clf: Classifier, n_process: int, batch_size: int) -> None:
+        from mktsales import api
+
+        # fork shares the loaded model with the workers for free; elsewhere each worker unpickles
+        # it once (or loads the default model itself), as in mktsales.api.classify_many.
+        method = "fork" if sys.platform.startswith("linux") else "spawn"
+        ctx = multiprocessing.get_context(method)
+        arg = None if (clf is api._DEFAULT.get("clf") and method != "fork") else clf
+        self._pool = ctx.Pool(n_process, initializer=api._init_worker, initargs=(arg,))
+        self.batch_size = batch_size
+
+    def submit(self, pairs: list[_Pair]) -> list[Any]:
+        return [self._pool.apply_async(_work_values, (b,)) for b in _batches(pairs, self.batch_size)]
+
+    def collect(self, handle: list[Any]) -> list[_Values]:
+        out: list[_Values] = []
+        for result in handle:
+            out.extend(result.get())
+        return out
+
+    def close(self) -> None:
+        self._pool.close()
+        self._pool.join()
+
+    def abort(self) -> None:
+        self._pool.terminate()
+        self._pool.join()
+
+
+def _make_backend(clf: Classifier, n_process: int, batch_size: int, scheduler: str | None) -> _Backend:
+    if scheduler is not None:
+        from mktsales.dask import _DaskBackend
+
+        return _DaskBackend(scheduler, clf, batch_size)
+    if n_process == 1:
+        return _InlineBackend(clf)
+    return _PoolBackend(clf, n_process, batch_size)
