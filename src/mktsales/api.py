@@ -348,24 +348,8 @@ def default_classifier() -> Classifier:
     return clf
 
 
-def load_classifier(
-    path: str | PathLike[str] | None = None,
-    *,
-    trusted: bool = False,
-    expected_sha256: str | None = None,
-    rules: str | PathLike[str] | RuleSet | None = None,
-    extra_rules: str | PathLike[str] | RuleSet | Iterable[dict[str, Any]] | None = None,
-    thresholds: dict[str, float] | None = None,
-) -> Classifier:
-    """Load a classifier; see :meth:`Classifier.load`."""
-    return Classifier.load(
-        path,
-        trusted=trusted,
-        expected_sha256=expected_sha256,
-        rules=rules,
-        extra_rules=extra_rules,
-        thresholds=thresholds,
-    )
+#: Load a classifier (the shipped model by default); the same as :meth:`Classifier.load`.
+load_classifier = Classifier.load
 
 
 def _resolve(classifier: Classifier | None) -> Classifier:

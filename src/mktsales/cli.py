@@ -160,18 +160,15 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("rules", help="validate a rules file and summarise it (default: the shipped rules)")
     p.add_argument("file", nargs="?")
     p.set_defaults(func=_cmd_rules)
-    for register in _EXTENSIONS:
-        register(sub)
+    from mktsales import batch_cli, evaluate_cli
+
+    batch_cli.register(sub)
+    evaluate_cli.register(sub)
     return parser
-
-
-#: Other modules add sub-commands here (evaluate, label).
-_EXTENSIONS: list[Any] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; return the exit code."""
-    _load_extensions()
     parser = _parser()
     try:
         args = parser.parse_args(list(argv) if argv is not None else None)
@@ -191,18 +188,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
     except BrokenPipeError:
         return 0
-
-
-def _load_extensions() -> None:
-    if _EXTENSIONS:
-        return
-    import importlib
-
-    for module in ("mktsales.evaluate_cli", "mktsales.batch_cli"):
-        try:
-            mod = importlib.import_module(module)
-        except ModuleNotFoundError as exc:
-            if exc.name != module:
-                raise
-            continue
-        _EXTENSIONS.append(mod.register)
