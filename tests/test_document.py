@@ -48,7 +48,7 @@ def test_type_error_is_mktsales_error() -> None:
 def test_token_spans_align_with_tokens() -> None:
     """Every token span slices back to its token."""
     doc = prepare("İstanbul sales & marketing — brand")
-    spans = doc.token_spans()
+    spans = doc.spans
     assert len(spans) == len(doc.tokens)
     for tok, (s, e) in zip(doc.tokens, spans, strict=True):
         assert doc.text[s:e].casefold() == tok.casefold()

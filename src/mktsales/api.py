@@ -17,7 +17,7 @@ from typing import Any
 from mktsales.dimensions import LABELS, Dimension
 from mktsales.document import Document, prepare
 from mktsales.exceptions import InputTypeError, ParameterError
-from mktsales.features import TITLE_WEIGHT
+from mktsales.features import match_weight
 from mktsales.persistence import load_state
 from mktsales.prediction import DimensionScore, Evidence, Prediction, Verdict
 from mktsales.rules import RuleSet
@@ -275,14 +275,14 @@ class Classifier:
         if not matches:
             return ()
         rules = self.scorer.matcher.rules
-        spans = doc.token_spans()
+        spans = doc.spans
         out = []
         for m in matches:
             rule = rules[m.rule]
             cs, ce = spans[m.start][0], spans[m.end - 1][1]
             field, os_, oe = doc.to_original(cs, ce)
             source = title if field == "title" and title is not None else text
-            weight = rule.weight * (TITLE_WEIGHT if m.start < doc.head_tokens else 1.0)
+            weight = match_weight(doc, m, rule)
             out.append(
                 Evidence(
                     rule_id=rule.id,

@@ -343,6 +343,10 @@ def _arrow_output_schema(reader: TableReader, prefix: str) -> pa.Schema:
     return pa.schema(list(base) + [pa.field(n, t) for n, t in zip(added_columns(prefix), types, strict=True)])
 
 
+#: Run settings that the manifest also reports as options (same values, one source).
+_SHARED_OPTIONS = ("text_column", "title_column", "id_column", "prefix", "escape_formulas", "encoding")
+
+
 def label_file(
     input: str | os.PathLike[str],
     output: str | os.PathLike[str],
@@ -605,12 +609,7 @@ def label_file(
             "output": {"path": out_name, "format": out_fmt, "sha256": out_sha},
             "errors_file": errors_written,
             "options": {
-                "text_column": text_column,
-                "title_column": title_column,
-                "id_column": id_column,
-                "prefix": prefix,
-                "escape_formulas": escape_formulas,
-                "encoding": encoding,
+                **{key: settings[key] for key in _SHARED_OPTIONS},
                 "chunk_size": run.chunk_size,
                 "batch_size": batch_size,
                 "n_process": n_process,

@@ -165,10 +165,6 @@ class Document:
         """Return the word tokens of the head (see :attr:`head_tokens`)."""
         return self.word_tokens[: self.head_word_count]
 
-    def token_spans(self) -> list[tuple[int, int]]:
-        """Character spans in :attr:`text` of the tokens, aligned with :attr:`tokens`."""
-        return self.spans
-
     def to_original(self, start: int, end: int) -> tuple[str, int, int]:
         """Map a range of :attr:`text` to ``(field, start, end)`` in the text the user passed.
 

@@ -40,6 +40,7 @@ __all__ = [
     "TITLE_WEIGHT",
     "RuleEvidence",
     "aggregate_vector",
+    "match_weight",
     "ngrams",
     "rule_evidence",
     "rules_only_scores",
@@ -92,6 +93,11 @@ class RuleEvidence:
         return float(self.cells[:, 1].sum())
 
 
+def match_weight(doc: Document, match: Match, rule: Rule) -> float:
+    """A match's weight: the rule's weight, times :data:`TITLE_WEIGHT` when it lies in the head."""
+    return rule.weight * (TITLE_WEIGHT if match.start < doc.head_tokens else 1.0)
+
+
 def rule_evidence(doc: Document, matches: list[Match], rules: Sequence[Rule]) -> RuleEvidence:
     """Add up the matches of one document.
 
@@ -114,7 +120,7 @@ def rule_evidence(doc: Document, matches: list[Match], rules: Sequence[Rule]) ->
     counts: dict[int, int] = {}
     best: dict[int, float] = {}
     for m in matches:
-        w = rules[m.rule].weight * (TITLE_WEIGHT if m.start < doc.head_tokens else 1.0)
+        w = match_weight(doc, m, rules[m.rule])
         counts[m.rule] = counts.get(m.rule, 0) + 1
         if w > best.get(m.rule, 0.0):
             best[m.rule] = w

@@ -35,8 +35,6 @@ from mktsales.features import (
 from mktsales.rules import RuleSet
 
 if TYPE_CHECKING:
-    from collections.abc import Sequence
-
     from mktsales.document import Document
     from mktsales.matching import RuleMatcher
 
@@ -211,10 +209,6 @@ class Scorer:
                         logits[c] += col[c] * w
         known = sum(map(self.vocabulary.__contains__, terms[: len(words)]))
         return _softmax(logits[:k]), _softmax(logits[k:]), known
-
-    def analyze(self, docs: Sequence[Document]) -> list[Analysis]:
-        """Score many prepared documents (results in input order)."""
-        return [self.analyze_one(d) for d in docs]
 
     def __getstate__(self) -> dict[str, Any]:
         state = self.__dict__.copy()

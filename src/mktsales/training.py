@@ -188,7 +188,8 @@ def train(
         say(f"title_blend {blend}: dev macro-F1 {score:.4f}")
     chosen_blend = max(blends, key=lambda b: (round(b["dev_macro_f1"], 6), -b["title_blend"]))["title_blend"]
     state["params"]["title_blend"] = chosen_blend
-    uncal_state = {**uncal.to_state(), "params": {**uncal.to_state()["params"], "title_blend": chosen_blend}}
+    uncal_state = uncal.to_state()
+    uncal_state = {**uncal_state, "params": {**uncal_state["params"], "title_blend": chosen_blend}}
 
     # thresholds on dev
     base = Classifier(Scorer(state, rules=final.scorer_.rules))
