@@ -1,10 +1,15 @@
-"""Matching rules with spaCy: inflections, spellings, overlaps, bounded vocabulary."""
+"""Matching rules: inflections, spellings, overlaps, bounded vocabulary, agreement with spaCy."""
 
 from __future__ import annotations
+
+import json
+from pathlib import Path
 
 import pytest
 
 from mktsales.document import prepare
+from mktsales.matching import PLACEHOLDER, _pattern_words
+from mktsales.morphology import phrase_forms
 from mktsales.rules import RuleSet, load_rules
 from mktsales.scoring import matcher_for
 
@@ -68,3 +73,39 @@ def test_vocabulary_stays_bounded() -> None:
 def test_text_without_rule_words_has_no_matches() -> None:
     """No rule word, no match (and spaCy is not called)."""
     assert _ids("Registered nurse on a surgical ward") == []
+
+
+def _corpus_token_lists(repo: Path) -> list[list[str]]:
+    out = []
+    for split in ("train", "dev", "test"):
+        with (repo / "data" / "corpus" / f"{split}.jsonl").open(encoding="utf-8") as fh:
+            out += [prepare(json.loads(line)["text"]).tokens for line in fh if line.strip()]
+    return out
+
+
+def test_phrase_trie_finds_what_spacy_phrasematcher_finds(repo: Path) -> None:
+    """The phrase trie returns the same matches, overlapping ones included, as spaCy's
+    PhraseMatcher(attr="LOWER") given the same phrase variants, on every corpus text."""
+    import spacy
+    from spacy.matcher import PhraseMatcher
+    from spacy.tokens import Doc
+
+    matcher = matcher_for(load_rules())
+    nlp = spacy.blank("en")
+    reference = PhraseMatcher(nlp.vocab, attr="LOWER")
+    key_to_rule = {}
+    for index, rule in enumerate(matcher.rules):
+        if isinstance(rule.pattern, str):
+            variants = phrase_forms(_pattern_words(rule.pattern), inflect=rule.inflect)
+            key_to_rule[nlp.vocab.strings.add(rule.id)] = index
+            reference.add(rule.id, [Doc(nlp.vocab, words=list(v)) for v in variants])
+    n_matches = 0
+    for tokens in _corpus_token_lists(repo):
+        mapped = [matcher._word_map.get(t) for t in tokens]
+        positions = [i for i, w in enumerate(mapped) if w is not None]
+        ours = sorted(matcher._phrase_matches(mapped, positions))
+        doc = Doc(nlp.vocab, words=[w or PLACEHOLDER for w in mapped]) if tokens else None
+        theirs = sorted((key_to_rule[k], s, e) for k, s, e in reference(doc)) if doc is not None else []
+        assert ours == theirs
+        n_matches += len(ours)
+    assert n_matches > 10_000  # the comparison covered real matches

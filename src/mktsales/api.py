@@ -11,6 +11,7 @@ import multiprocessing
 import sys
 import threading
 from collections.abc import Iterable, Iterator
+from functools import cached_property
 from os import PathLike
 from typing import Any
 
@@ -36,6 +37,7 @@ DEFAULT_THRESHOLDS: dict[str, float] = {
 }
 #: Fewer letters than this and a text is "too_short" to score.
 MIN_LETTERS = 2
+_DIMENSIONS: tuple[str, ...] = tuple(d.value for d in Dimension)
 _NOT_SCORED = {"marketing": 0.0, "sales": 0.0, "other": 1.0}
 
 
@@ -208,20 +210,29 @@ class Classifier:
         yield from _parallel(self, batches, n_process)
 
     def _classify_batch(self, batch: list[tuple[str, str | None]]) -> list[Prediction]:
-        return [self.classify(t, title=ti) for t, ti in batch]
+        # Stage by stage over the batch: see Scorer.analyze_many.
+        docs = [prepare(t, ti) for t, ti in batch]
+        analyses = self.scorer.analyze_many(docs)
+        return [self._predict(d, a, t, ti) for d, a, (t, ti) in zip(docs, analyses, batch, strict=True)]
 
     # -- building predictions ------------------------------------------------------------------
+    @cached_property
+    def _rule_labels(self) -> list[tuple[str, str, str]]:
+        """Id, dimension and pole of every rule as plain strings (reading an enum's value costs a
+        descriptor call, which adds up over every match of every text)."""
+        return [(r.id, r.dimension.value, r.pole.value) for r in self.scorer.matcher.rules]
+
     def _predict(self, doc: Document, an: Analysis, text: str, title: str | None) -> Prediction:
         evidence = self._evidence(doc, an, text, title)
-        cells = an.evidence.cells
+        by_dimension: dict[str, list[Evidence]] = {d: [] for d in _DIMENSIONS}
+        for e in evidence:
+            by_dimension[e.dimension].append(e)
+        cells = an.evidence.cells.tolist()
         dims = []
-        for i, dim in enumerate(Dimension):
-            m, s = float(cells[i, 0]), float(cells[i, 1])
+        for dim, (m, s) in zip(_DIMENSIONS, cells, strict=True):
             score = (m - s) / (m + s) if m + s > 0 else 0.0
             lean = "marketing" if score > 0 else ("sales" if score < 0 else None)
-            dims.append(
-                DimensionScore(dim.value, score, m, s, lean, tuple(e for e in evidence if e.dimension == dim.value))
-            )
+            dims.append(DimensionScore(dim, score, m, s, lean, tuple(by_dimension[dim])))
         rules_verdict = Verdict(_argmax(an.rules), _as_dict(an.rules))
         model_verdict = Verdict(_argmax(an.model), _as_dict(an.model))
         has_evidence = bool(an.evidence.counts)
@@ -275,20 +286,19 @@ class Classifier:
         if not matches:
             return ()
         rules = self.scorer.matcher.rules
-        spans = doc.spans
+        labels = self._rule_labels
         out = []
         for m in matches:
-            rule = rules[m.rule]
-            cs, ce = spans[m.start][0], spans[m.end - 1][1]
+            rule_id, dimension, pole = labels[m.rule]
+            cs, ce = doc.char_span(m.start, m.end)
             field, os_, oe = doc.to_original(cs, ce)
             source = title if field == "title" and title is not None else text
-            weight = match_weight(doc, m, rule)
             out.append(
                 Evidence(
-                    rule_id=rule.id,
-                    dimension=rule.dimension.value,
-                    pole=rule.pole.value,
-                    weight=weight,
+                    rule_id=rule_id,
+                    dimension=dimension,
+                    pole=pole,
+                    weight=match_weight(doc, m, rules[m.rule]),
                     text=source[os_:oe],
                     matched=doc.text[cs:ce],
                     start_char=os_,

@@ -11,7 +11,9 @@ tokens, so "cold-calling" and "cold calling" give the same words. ``&`` reads as
 
 from __future__ import annotations
 
+import itertools
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from mktsales.boilerplate import blank_spans, boilerplate_spans
@@ -54,32 +56,42 @@ def _lower(text: str) -> str:
     return "".join(c if len(c.lower()) != 1 else c.lower() for c in text)
 
 
-def _tokens_and_spans(text: str) -> tuple[list[str], list[tuple[int, int]]]:
-    tokens: list[str] = []
-    spans: list[tuple[int, int]] = []
-    add_token, add_span = tokens.append, spans.append
-    for m in _TOKEN_RE.finditer(_lower(text)):
-        add_token(m.group())
-        add_span(m.span())
-    return tokens, spans
+_SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")
 
 
-def _outside(
-    tokens: list[str], spans: list[tuple[int, int]], blanked: list[tuple[int, int]]
-) -> tuple[list[str], list[tuple[int, int]]]:
-    """The tokens (and spans) that lie outside the sorted ``blanked`` ranges."""
+def _split(text: str) -> tuple[list[str], list[int]]:
+    """Lower-cased tokens of ``text`` and their character offsets.
+
+    ``re.split`` with a capturing group returns gaps and tokens in turn, and the running sum of
+    their lengths gives every offset without a Python-level loop (about half the time of reading
+    ``span()`` from each match, measured on postings): token ``i`` covers
+    ``offsets[2 * i]:offsets[2 * i + 1]``.
+    """
+    parts = _SPLIT_RE.split(_lower(text))
+    return parts[1::2], list(itertools.accumulate(map(len, parts)))
+
+
+def _outside(tokens: list[str], offsets: list[int], blanked: list[tuple[int, int]]) -> tuple[list[str], list[int]]:
+    """The tokens (and their offsets) that do not overlap the sorted ``blanked`` ranges.
+
+    Each range removes the run of tokens that ends after its start and starts before its end,
+    found by bisection, and the kept runs are joined by slicing: no loop over the tokens.
+    """
+    starts, ends = offsets[0::2], offsets[1::2]
     keep_tokens: list[str] = []
-    keep_spans: list[tuple[int, int]] = []
-    j = 0
-    n = len(blanked)
-    for token, (start, end) in zip(tokens, spans, strict=True):
-        while j < n and blanked[j][1] <= start:
-            j += 1
-        if j < n and blanked[j][0] < end:
+    keep_offsets: list[int] = []
+    i = 0
+    for start, end in blanked:
+        first = max(bisect_right(ends, start), i)
+        last = bisect_left(starts, end)
+        if last <= first:
             continue
-        keep_tokens.append(token)
-        keep_spans.append((start, end))
-    return keep_tokens, keep_spans
+        keep_tokens += tokens[i:first]
+        keep_offsets += offsets[2 * i : 2 * first]
+        i = last
+    keep_tokens += tokens[i:]
+    keep_offsets += offsets[2 * i :]
+    return keep_tokens, keep_offsets
 
 
 def tokenize(text: str) -> list[str]:
@@ -129,8 +141,11 @@ class Document:
         The word tokens (no punctuation, no line breaks), computed once.
     head_word_count : int
         How many of ``word_tokens`` belong to the head.
-    spans : list of tuple of int
-        Character span in ``text`` of every token.
+    body_offsets : list of int
+        Character offsets of the body's tokens in the body part of ``text``: body token ``i``
+        covers ``body_offsets[2 * i]:body_offsets[2 * i + 1]`` (see :meth:`char_span`).
+    title_offsets : list of int
+        The same for the title's tokens in the title part of ``text`` (empty without a title).
     body : CleanText
         The cleaned body and its map back to the original body text.
     title : CleanText or None
@@ -147,7 +162,8 @@ class Document:
     head_is_title: bool
     word_tokens: list[str]
     head_word_count: int
-    spans: list[tuple[int, int]]
+    body_offsets: list[int]
+    title_offsets: list[int]
     body: CleanText
     title: CleanText | None
     language: str
@@ -164,6 +180,25 @@ class Document:
     def head_words(self) -> list[str]:
         """Return the word tokens of the head (see :attr:`head_tokens`)."""
         return self.word_tokens[: self.head_word_count]
+
+    def _token_start_end(self, i: int) -> tuple[int, int]:
+        t = self.title_tokens
+        if i >= t:
+            k = 2 * (i - t)
+            shift = self.title_length
+            return self.body_offsets[k] + shift, self.body_offsets[k + 1] + shift
+        if i == t - 1:  # the line break between title and body
+            return self.title_length - len(_TITLE_SEPARATOR), self.title_length
+        return self.title_offsets[2 * i], self.title_offsets[2 * i + 1]
+
+    def char_span(self, start: int, end: int) -> tuple[int, int]:
+        """Return the character range of :attr:`text` covered by tokens ``start`` to ``end - 1``."""
+        return self._token_start_end(start)[0], self._token_start_end(end - 1)[1]
+
+    @property
+    def spans(self) -> list[tuple[int, int]]:
+        """The character range of :attr:`text` of every token (built on each access)."""
+        return [self._token_start_end(i) for i in range(len(self.tokens))]
 
     def to_original(self, start: int, end: int) -> tuple[str, int, int]:
         """Map a range of :attr:`text` to ``(field, start, end)`` in the text the user passed.
@@ -211,28 +246,28 @@ def prepare(text: str, title: str | None = None) -> Document:
     """
     body = normalize(_check_text(text, "text"))
     body_text = body.text
-    tokens, spans = _tokens_and_spans(body_text)
+    tokens, offsets = _split(body_text)
     if tokens:
         blanked = boilerplate_spans(body_text, set(tokens))
         if blanked:
             body_text = blank_spans(body_text, blanked)
-            tokens, spans = _outside(tokens, spans, blanked)
+            tokens, offsets = _outside(tokens, offsets, blanked)
     title_clean: CleanText | None = None
     title_length = 0
     title_tokens = 0
+    title_offsets: list[int] = []
     full_text = body_text
     if title is not None:
         title_clean = normalize(_check_text(title, "title"))
         title_text = title_clean.text.replace("\n", " ")
         title_length = len(title_text) + len(_TITLE_SEPARATOR)
         full_text = title_text + _TITLE_SEPARATOR + body_text
-        title_tok, title_spans = _tokens_and_spans(title_text)
+        title_tok, title_offsets = _split(title_text)
         head = [*title_tok, "\n"]
         title_tokens = len(head)
         tokens = head + tokens
-        offset = title_length
-        spans = [*title_spans, (len(title_text), title_length), *((s + offset, e + offset) for s, e in spans)]
-    words = [t for t in tokens if t[0].isalnum()]
+    # Word tokens are runs of alphanumeric characters, every other token is one non-word character.
+    words = list(filter(str.isalnum, tokens))
     head_tokens, head_is_title = _head_length(tokens)
     if title_tokens:
         head_tokens, head_is_title = min(title_tokens, head_tokens), True
@@ -245,7 +280,8 @@ def prepare(text: str, title: str | None = None) -> Document:
         head_is_title=head_is_title,
         word_tokens=words,
         head_word_count=sum(1 for t in tokens[:head_tokens] if t[0].isalnum()),
-        spans=spans,
+        body_offsets=offsets,
+        title_offsets=title_offsets,
         body=body,
         title=title_clean,
         language=detect_language(words),
