@@ -103,7 +103,7 @@ def test_phrase_trie_finds_what_spacy_phrasematcher_finds(repo: Path) -> None:
     for tokens in _corpus_token_lists(repo):
         mapped = [matcher._word_map.get(t) for t in tokens]
         positions = [i for i, w in enumerate(mapped) if w is not None]
-        ours = sorted(matcher._phrase_matches(mapped, positions))
+        ours = sorted(matcher._scan(mapped, positions)[0])
         doc = Doc(nlp.vocab, words=[w or PLACEHOLDER for w in mapped]) if tokens else None
         theirs = sorted((key_to_rule[k], s, e) for k, s, e in reference(doc)) if doc is not None else []
         assert ours == theirs

@@ -22,7 +22,7 @@ from __future__ import annotations
 import itertools
 from bisect import bisect_left
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from mktsales.document import tokenize
 from mktsales.exceptions import RuleFileError
@@ -40,9 +40,8 @@ _END = ""
 _AND = {"&": "and", "+": "and"}
 
 
-@dataclass(frozen=True, slots=True)
-class Match:
-    """One rule match, in token positions of the document."""
+class Match(NamedTuple):
+    """One rule match, in token positions of the document (a named tuple: cheap to create)."""
 
     rule: int
     start: int
@@ -217,12 +216,13 @@ class RuleMatcher:
         return [get(t) or (PLACEHOLDER if t[0].isalnum() else t) for t in tokens[lo:hi]]
 
     def _token_matches(
-        self, tokens: list[str], positions: list[int], mapped: list[str | None]
+        self, tokens: list[str], positions: list[int], mapped: list[str | None], anchors: list[int]
     ) -> list[tuple[int, int, int]]:
         """Token-pattern matches, each rule's Matcher run only on its candidate windows.
 
-        ``positions`` are the indices of the tokens that are rule words and ``mapped`` their rule
-        words; a window passes to the Matcher only when every required token of the pattern has
+        ``positions`` are the indices of the tokens that are rule words, ``mapped`` their rule
+        words and ``anchors`` the positions of the words that can start a token rule's required
+        part; a window passes to the Matcher only when every required token of the pattern has
         one of its words in it (a necessary condition).
         """
         out: set[tuple[int, int, int]] = set()
@@ -231,12 +231,9 @@ class RuleMatcher:
             doc = self._Doc(self.nlp.vocab, words=self._window(tokens, 0, n))
             for index in self._unanchored:
                 out.update(self._token_rules[index].matcher(doc))
-        index_of = self._anchor_index
-        for k, i in enumerate(positions):
-            candidates = index_of.get(mapped[i])  # type: ignore[arg-type]
-            if not candidates:
-                continue
-            for index in candidates:
+        for i in anchors:
+            k = bisect_left(positions, i)
+            for index in self._anchor_index[mapped[i]]:  # type: ignore[index]
                 info = self._token_rules[index]
                 lo, hi = max(0, i - info.before), min(n, i + info.reach)
                 if len(info.required) > 1:
@@ -248,15 +245,20 @@ class RuleMatcher:
                     out.add((key, start + lo, end + lo))
         return sorted(out, key=lambda m: (m[1], m[2]))
 
-    def _phrase_matches(self, mapped: list[str | None], positions: list[int]) -> list[tuple[int, int, int]]:
+    def _scan(self, mapped: list[str | None], positions: list[int]) -> tuple[list[tuple[int, int, int]], list[int]]:
         """Every phrase-variant match ``(rule, start, end)``, overlapping ones included, found by
         walking the trie from each rule word (``mapped`` holds the rule word of every token, or
-        None)."""
+        None), and the positions of the token rules' anchor words, collected in the same pass."""
         out: list[tuple[int, int, int]] = []
+        anchors: list[int] = []
         n = len(mapped)
         root = self._trie
+        anchor_words = self._anchor_index
         for i in positions:
-            node = root.get(mapped[i])  # type: ignore[arg-type]
+            w = mapped[i]
+            if w in anchor_words:
+                anchors.append(i)
+            node = root.get(w)  # type: ignore[arg-type]
             j = i
             while node is not None:
                 j += 1
@@ -267,7 +269,7 @@ class RuleMatcher:
                     break
                 w = mapped[j]
                 node = node.get(w) if w is not None else None
-        return out
+        return out, anchors
 
     def match(self, tokens: list[str]) -> list[Match]:
         """Return the non-overlapping rule matches in one token list, in text order.
@@ -285,10 +287,10 @@ class RuleMatcher:
             return []
         mapped = list(map(self._word_map.get, tokens))
         positions = list(itertools.compress(range(len(tokens)), mapped))
-        raw = self._phrase_matches(mapped, positions)
-        if self._token_rules:
+        raw, anchors = self._scan(mapped, positions)
+        if anchors or self._unanchored:
             key_to_rule = self._key_to_rule
-            token_matches = self._token_matches(tokens, positions, mapped)
+            token_matches = self._token_matches(tokens, positions, mapped, anchors)
             raw += [(key_to_rule[key], start, end) for key, start, end in token_matches]
         if not raw:
             return []

@@ -210,10 +210,14 @@ class TermIndex:
                 feature_parts.append(features)
                 row_parts.append(row[:-1][head_pairs][found])
         n_features = len(self.idf)
-        keys, counts = np.unique(
-            np.concatenate(row_parts) * n_features + np.concatenate(feature_parts), return_counts=True
-        )
-        rows, features = np.divmod(keys, n_features)
+        # One sort of (row, feature) keys gives each row's features in order and their counts.
+        # 32-bit keys sort about twice as fast as 64-bit ones; they are used when they fit.
+        dtype = np.int32 if n_rows * n_features < 2**31 else np.int64
+        keys = np.concatenate(row_parts).astype(dtype) * dtype(n_features) + np.concatenate(feature_parts).astype(dtype)
+        keys.sort()
+        starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, dtype=np.int64)
+        counts = np.diff(np.r_[starts, len(keys)])
+        rows, features = np.divmod(keys[starts].astype(np.int64), n_features)
         values = (np.log(counts) + 1.0) * self.idf[features]
         norms = np.sqrt(np.bincount(rows, weights=values * values, minlength=n_rows))
         if len(values):
