@@ -214,8 +214,8 @@ class TermIndex:
         # 32-bit keys sort about twice as fast as 64-bit ones; they are used when they fit.
         dtype = np.int32 if n_rows * n_features < 2**31 else np.int64
         keys = np.concatenate(row_parts).astype(dtype)
-        keys *= n_features
-        keys += np.concatenate(feature_parts).astype(dtype)
+        np.multiply(keys, n_features, out=keys)
+        np.add(keys, np.concatenate(feature_parts).astype(dtype), out=keys)
         keys.sort()
         starts = np.flatnonzero(np.r_[True, keys[1:] != keys[:-1]]) if len(keys) else np.empty(0, dtype=np.int64)
         counts = np.diff(np.r_[starts, len(keys)])
