@@ -203,3 +203,21 @@ def test_custom_extra_rules_show_up_as_evidence() -> None:
     )
     p = clf.classify("Replace the till rolls.")
     assert [e.rule_id for e in p.evidence] == ["mine.till"]
+
+
+def test_predictions_pickle_to_equal_predictions() -> None:
+    """A pickled prediction comes back equal, its dimensions sharing its evidence objects; a
+    hand-made one whose dimensions hold other evidence also survives."""
+    import dataclasses
+    import pickle
+
+    original = classify("Senior Brand Manager\nOwn brand positioning and close key accounts", title="Brand lead")
+    again = pickle.loads(pickle.dumps(original))
+    assert again == original
+    assert again.evidence and all(any(e is f for f in again.evidence) for d in again.dimensions for e in d.evidence)
+    stray = dataclasses.replace(original.evidence[0], rule_id="user.stray")
+    dims = (dataclasses.replace(original.dimensions[0], evidence=(stray,)), *original.dimensions[1:])
+    odd = dataclasses.replace(original, dimensions=dims)
+    back = pickle.loads(pickle.dumps(odd))
+    assert back == odd
+    assert back.evidence == original.evidence

@@ -51,8 +51,8 @@ class _InlineBackend:
         self.clf = clf
 
     def submit(self, pairs: list[_Pair]) -> list[_Values]:
-        classify = self.clf.classify
-        return [prediction_values(classify(t, title=ti)) for t, ti in pairs]
+        texts, titles = [t for t, _ in pairs], [ti for _, ti in pairs]
+        return [prediction_values(p) for p in self.clf.classify_many(texts, titles=titles)]
 
     def collect(self, handle: list[_Values]) -> list[_Values]:
         return handle

@@ -179,7 +179,8 @@ def label(
 
 def _label_values(pairs: list[_Pair], source: _Shipped) -> list[_Values]:
     clf = _worker_classifier(source)
-    return [prediction_values(clf.classify(t, title=ti)) for t, ti in pairs]
+    texts, titles = [t for t, _ in pairs], [ti for _, ti in pairs]
+    return [prediction_values(p) for p in clf.classify_many(texts, titles=titles)]
 
 
 class _DaskBackend:

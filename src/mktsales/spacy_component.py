@@ -16,6 +16,7 @@ pipeline's tokenizer or other components.
 
 from __future__ import annotations
 
+import itertools
 from collections.abc import Iterable, Iterator
 from typing import Any
 
@@ -73,9 +74,12 @@ class MktSalesComponent:
         return self._set(doc, self.classifier.classify(doc.text))
 
     def pipe(self, stream: Iterable[Doc], *, batch_size: int = 128) -> Iterator[Doc]:
-        """Classify a stream of documents (used by ``nlp.pipe``)."""
-        for doc in stream:
-            yield self._set(doc, self.classifier.classify(doc.text))
+        """Classify a stream of documents (used by ``nlp.pipe``), ``batch_size`` at a time."""
+        docs = iter(stream)
+        while batch := list(itertools.islice(docs, batch_size)):
+            predictions = self.classifier.classify_many([doc.text for doc in batch], batch_size=batch_size)
+            for doc, prediction in zip(batch, predictions, strict=True):
+                yield self._set(doc, prediction)
 
 
 @Language.factory(

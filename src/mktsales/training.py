@@ -102,7 +102,7 @@ def _versions() -> dict[str, str]:
 
 
 def _score(clf: Any, records: list[Record]) -> tuple[list[str], np.ndarray, list[Any]]:
-    preds = [clf.classify(r.text) for r in records]
+    preds = list(clf.classify_many([r.text for r in records]))
     scores = np.array([[p.scores[label] for label in LABELS] for p in preds])
     return [p.label for p in preds], scores, preds
 
