@@ -214,7 +214,8 @@ def test_predictions_pickle_to_equal_predictions() -> None:
     original = classify("Senior Brand Manager\nOwn brand positioning and close key accounts", title="Brand lead")
     again = pickle.loads(pickle.dumps(original))
     assert again == original
-    assert again.evidence and all(any(e is f for f in again.evidence) for d in again.dimensions for e in d.evidence)
+    assert again.evidence
+    assert all(any(e is f for f in again.evidence) for d in again.dimensions for e in d.evidence)
     stray = dataclasses.replace(original.evidence[0], rule_id="user.stray")
     dims = (dataclasses.replace(original.dimensions[0], evidence=(stray,)), *original.dimensions[1:])
     odd = dataclasses.replace(original, dimensions=dims)

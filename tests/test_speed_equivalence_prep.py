@@ -1,0 +1,126 @@
+"""The fast paths of text clean-up, boilerplate and language detection agree with plain references."""
+
+from __future__ import annotations
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from mktsales.boilerplate import _sentence_around, boilerplate_spans
+from mktsales.document import tokenize
+from mktsales.language import _stopwords, detect_language
+from mktsales.text import normalize
+
+SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+# Printable ASCII without "<" and "&": nothing in it is cleaned, except run-together words.
+PLAIN = "".join(chr(c) for c in range(0x20, 0x7F) if chr(c) not in "<&") + "\n"
+
+
+def _split_camel(text: str) -> list[tuple[str, int | None]]:
+    """Reference: a line break before each upper-case letter of "abcDef" (3 lower before, 2 after).
+
+    Returns each output character with the index of the input character it is (None: inserted).
+    """
+    out: list[tuple[str, int | None]] = []
+    for i, ch in enumerate(text):
+        around = text[max(i - 3, 0) : i] + text[i + 1 : i + 3]
+        if "A" <= ch <= "Z" and i >= 3 and len(around) == 5 and all("a" <= c <= "z" for c in around):
+            out.append(("\n", None))
+        out.append((ch, i))
+    return out
+
+
+@SETTINGS
+@given(st.text(alphabet=PLAIN, max_size=400))
+def test_plain_ascii_is_only_split_at_run_together_words(text: str) -> None:
+    """Plain ASCII comes back unchanged but for the line breaks of run-together words."""
+    clean = normalize(text)
+    assert clean.text == "".join(ch for ch, _ in _split_camel(text))
+    if clean.text == text:
+        assert clean._norm_starts == ()
+
+
+@SETTINGS
+@given(st.text(alphabet="abcdXYZ \n", max_size=200))
+def test_run_together_words_map_back(text: str) -> None:
+    """Every kept character maps back to itself; an inserted line break maps to the empty range."""
+    clean = normalize(text)
+    reference = _split_camel(text)
+    assert clean.text == "".join(ch for ch, _ in reference)
+    for j, (_, origin) in enumerate(reference):
+        if origin is None:
+            following = reference[j + 1][1]
+            assert following is not None
+            assert clean.to_original(j, j + 1) == (following, following)
+        else:
+            assert clean.to_original(j, j + 1) == (origin, origin + 1)
+
+
+def _naive_sentence(text: str, start: int, end: int) -> tuple[int, int]:
+    """Reference: walk back to the previous . ! ? or line break, and on to the next one."""
+    begin = start
+    while begin > 0 and text[begin - 1] not in ".!?\n":
+        begin -= 1
+    stop = end
+    while stop < len(text) and text[stop] not in ".!?\n":
+        stop += 1
+    if stop < len(text) and text[stop] != "\n":
+        while stop < len(text) and text[stop] in ".!?":
+            stop += 1
+    return begin, stop
+
+
+@SETTINGS
+@given(st.text(alphabet="ab .!?\n", min_size=1, max_size=120), st.data())
+def test_sentence_around_matches_a_walk(text: str, data: st.DataObject) -> None:
+    """The sentence found with bounded searches is the one a character-by-character walk finds."""
+    start = data.draw(st.integers(0, len(text) - 1))
+    end = data.draw(st.integers(start + 1, len(text)))
+    assert _sentence_around(text, start, end) == _naive_sentence(text, start, end)
+
+
+LINES = [
+    "About us",
+    "  About us  ",
+    "\tBenefits:",
+    "ABOUT US:  we sell",
+    "About the role",
+    "about you",
+    "Responsibilities",
+    "   Hybrid   ",
+    "Acme is a leading brand.",
+    "We are a team of makers",
+    "  we're a small firm",
+    "İstanbul is a leading brand",
+    "ΣΟΦΙΑ ΣΑΣ is a company",
+    "You will sell.",
+    "We are an equal opportunity employer.",
+    "",
+    " ",
+]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(LINES), max_size=20))
+def test_word_set_does_not_change_spans(lines: list[str]) -> None:
+    """Passing the text's own words gives the spans that finding them again gives."""
+    text = "\n".join(lines)
+    assert boilerplate_spans(text, set(tokenize(text))) == boilerplate_spans(text)
+
+
+def test_indented_heading_opens_a_section() -> None:
+    """Leading spaces before a heading do not change what it opens."""
+    for indent in ("", " ", "  \t", "\u00a0"):
+        text = f"{indent}About us\nWe make things\nResponsibilities\nSell"
+        line_end = len(indent) + len("About us")
+        assert boilerplate_spans(text) == [(0, line_end), (line_end + 1, line_end + 15)]
+
+
+WORDS = ["the", "and", "sales", "team", "der", "und", "die", "le", "la", "et", "est", "customers", "we", "are"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(WORDS), min_size=12, max_size=60))
+def test_non_ascii_latin_word_does_not_change_language(words: list[str]) -> None:
+    """An added Latin word with an accent (the counting path) leaves the function-word vote alone."""
+    assert "zürich" not in _stopwords()
+    assert detect_language([*words, "zürich"]) == detect_language(words)
