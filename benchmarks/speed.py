@@ -20,7 +20,7 @@ and it reports how many cores they used during the measurement):
   (no rules, no explanations);
 - single ``classify()`` latency, p50 and p99, after warm-up, on postings and on short titles;
 - cold start: a fresh interpreter importing mktsales and classifying one text;
-- a cProfile of ``classify`` on postings, as milliseconds per posting in each stage.
+- a cProfile of ``classify_many`` on postings, as milliseconds per posting in each stage.
 
 Peak memory of ``mktsales label`` on a 1 GB CSV is measured by benchmarks/memory.py.
 """
@@ -250,39 +250,38 @@ def cold_start(runs: int = 5) -> dict[str, float]:
     }
 
 
-#: Stages of classify() and the functions that hold them (file suffix, function name).
+#: Stages of classify_many() and the functions that hold them (file suffix, function name).
 STAGES = [
     ("prepare: total", "document.py", "prepare"),
     ("  normalize (HTML, entities, mojibake)", "text.py", "normalize"),
-    ("  blank boilerplate", "boilerplate.py", "blank_boilerplate"),
-    ("  tokenize", "document.py", "tokenize"),
+    ("  find boilerplate", "boilerplate.py", "boilerplate_spans"),
+    ("  tokens and offsets", "document.py", "_split"),
     ("  detect language", "language.py", "detect_language"),
-    ("score: total", "scoring.py", "analyze_one"),
-    ("  rule matching (spaCy)", "matching.py", "match"),
-    ("    PhraseMatcher", "phrasematcher.pyx", "__call__"),
-    ("    token Matcher", "matcher.pyx", "__call__"),
+    ("score: total (batch)", "scoring.py", "analyze_many"),
+    ("  rule matching", "matching.py", "match"),
+    ("    phrase trie and anchors", "matching.py", "_scan"),
+    ("    token patterns (spaCy Matcher on windows)", "matching.py", "_token_matches"),
     ("  rule evidence", "features.py", "rule_evidence"),
-    ("  n-grams", "features.py", "ngrams"),
-    ("  TF-IDF row", "features.py", "tfidf_row"),
+    ("  TF-IDF rows and text logits (NumPy, whole batch)", "scoring.py", "_text_logits"),
+    ("  rule features and softmax", "scoring.py", "_finish"),
     ("build the Prediction (evidence, dimensions)", "api.py", "_predict"),
-    ("classify: total", "api.py", "classify"),
+    ("classify_many: total", "api.py", "_classify_batch"),
 ]
 
 
 def profile(texts: list[str]) -> list[tuple[str, float]]:
-    """Milliseconds per posting in each stage of classify() (cumulative time of the stage's function)."""
+    """Milliseconds per posting in each stage of classify_many() (cumulative time of the stage's function)."""
     import cProfile
     import pstats
 
     from mktsales import default_classifier
 
     clf = default_classifier()
-    for t in texts[:20]:
-        clf.classify(t)
+    list(clf.classify_many(texts[:20]))
     prof = cProfile.Profile()
     prof.enable()
-    for t in texts:
-        clf.classify(t)
+    for _ in clf.classify_many(texts):
+        pass
     prof.disable()
     stats: Any = pstats.Stats(prof).stats
     out = []
@@ -332,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     if not args.no_profile:
         prof = profile(texts[: min(300, len(texts))])
         results["profile_ms_per_posting"] = dict(prof)
-        print("\n| stage of classify() (cProfile, cumulative) | ms per posting |\n|---|---:|")
+        print("\n| stage of classify_many() (cProfile, cumulative) | ms per posting |\n|---|---:|")
         for k, v in prof:
             print(f"| {k.replace('  ', '&nbsp;&nbsp;')} | {v:.2f} |")
     if args.json:

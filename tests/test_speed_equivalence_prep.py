@@ -124,3 +124,45 @@ def test_non_ascii_latin_word_does_not_change_language(words: list[str]) -> None
     """An added Latin word with an accent (the counting path) leaves the function-word vote alone."""
     assert "zürich" not in _stopwords()
     assert detect_language([*words, "zürich"]) == detect_language(words)
+
+
+CUE_WORDS = [
+    "You",
+    "YOUR",
+    "you'll",
+    "This Role",
+    "the POSITION",
+    "Looking For",
+    "seeking",
+    "Hiring",
+    "responsibilities",
+    "Join Us As",
+    "we're hiring",
+    "Reporting To",
+    "recruiting",
+    "is looking",
+    "to join our sales team",
+    "the",
+    "sales",
+    "brand",
+    "-",
+    ",",
+    "'",
+    "Ltd.",
+    "JOIN",
+    "team",
+]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(CUE_WORDS), max_size=25), st.data())
+def test_lower_case_cue_patterns_agree_on_ascii_lines(words: list[str], data: st.DataObject) -> None:
+    """On an ASCII line, the case-sensitive cue patterns on the lower-cased line find exactly what
+    the case-insensitive ones find on the line."""
+    from mktsales.boilerplate import _patterns
+
+    line = data.draw(st.sampled_from([" ", "  ", ""])).join(words)
+    pats = _patterns()
+    for slow, fast in ((pats.role, pats.role_lower), (pats.section_end, pats.section_end_lower)):
+        a, b = slow.search(line), fast.search(line.lower())
+        assert (a.span() if a else None) == (b.span() if b else None)
