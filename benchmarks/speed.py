@@ -277,7 +277,8 @@ def profile(texts: list[str]) -> list[tuple[str, float]]:
     from mktsales import default_classifier
 
     clf = default_classifier()
-    list(clf.classify_many(texts[:20]))
+    # Warm up on the same texts: spaCy's Matcher is slow on its first calls for each pattern.
+    list(clf.classify_many(texts))
     prof = cProfile.Profile()
     prof.enable()
     for _ in clf.classify_many(texts):

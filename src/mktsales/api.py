@@ -287,25 +287,24 @@ class Classifier:
             return ()
         rules = self.scorer.matcher.rules
         labels = self._rule_labels
+        cleaned = doc.text
+        # Without a separate title, token offsets and the map back to the input come straight from
+        # the body (the common case of a batch, read here without the general methods' calls).
+        offsets = doc.body_offsets if doc.title is None else None
+        body_to_original = doc.body.to_original
         out = []
         for m in matches:
             rule_id, dimension, pole = labels[m.rule]
-            cs, ce = doc.char_span(m.start, m.end)
-            field, os_, oe = doc.to_original(cs, ce)
+            if offsets is not None:
+                cs, ce = offsets[2 * m.start], offsets[2 * m.end - 1]
+                field = "text"
+                os_, oe = body_to_original(cs, ce)
+            else:
+                cs, ce = doc.char_span(m.start, m.end)
+                field, os_, oe = doc.to_original(cs, ce)
             source = title if field == "title" and title is not None else text
-            out.append(
-                Evidence(
-                    rule_id=rule_id,
-                    dimension=dimension,
-                    pole=pole,
-                    weight=match_weight(doc, m, rules[m.rule]),
-                    text=source[os_:oe],
-                    matched=doc.text[cs:ce],
-                    start_char=os_,
-                    end_char=oe,
-                    field=field,
-                )
-            )
+            weight = match_weight(doc, m, rules[m.rule])
+            out.append(Evidence(rule_id, dimension, pole, weight, source[os_:oe], cleaned[cs:ce], os_, oe, field))
         return tuple(out)
 
 
