@@ -5,9 +5,9 @@ The reference computation (:func:`mktsales.features.text_terms` then
 looks each one up in the vocabulary: several hundred string joins, hashes and dictionary lookups
 per posting. :class:`TermIndex` gives every word that occurs in a vocabulary term an integer id,
 maps a document's words to ids with one dictionary lookup each (memoised, stemming included), and
-then finds unigram features by array indexing and bigram features by a binary search over the
-sorted bigram codes ``first * n + second``. The row it returns holds the same features and values
-as the reference (tested), in ascending feature order.
+then finds unigram features by array indexing and bigram features in a hash table of the codes
+``first * n + second``, for a whole batch of documents at once. The rows it returns hold the same
+features and values as the reference (tested), each in ascending feature order.
 
 Only word 1-grams and 1-2-grams are compiled; :meth:`TermIndex.build` returns None for other
 n-gram ranges and the scorer keeps the reference path for them.
