@@ -31,6 +31,9 @@ __all__ = ["MktSalesClassifier", "check_texts"]
 #: Temperatures are searched in this range (1.0 means the regression's own probabilities).
 TEMPERATURE_BOUNDS = (0.05, 20.0)
 
+#: Texts prepared and scored together by predict_proba (see Scorer.analyze_many).
+_PREDICT_BATCH = 256
+
 
 def check_texts(X: Any, name: str = "X") -> list[str]:
     """Validate a batch of texts and return it as a list.
@@ -116,7 +119,7 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         Add features for the words of the head (the title, or the first line of the text).
     title_blend : float, default=0.0
         Weight in [0, 1) of the title scored on its own, combined geometrically with the whole text
-        (see :meth:`mktsales.scoring.Scorer.analyze_one`); applied at prediction time only.
+        (see :meth:`mktsales.scoring.Scorer.analyze_many`); applied at prediction time only.
     min_df : int or float, default=2
         Minimum document frequency of an n-gram (as in ``TfidfVectorizer``).
     max_df : float, default=1.0
@@ -350,9 +353,10 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         texts = check_texts(X)
         pos = [LABELS.index(str(c)) for c in self.classes_]
         out = np.empty((len(texts), len(pos)))
-        for i, t in enumerate(texts):
-            probs = self.scorer_.analyze_one(prepare(t)).hybrid
-            out[i] = [probs[p] for p in pos]
+        for start in range(0, len(texts), _PREDICT_BATCH):
+            docs = [prepare(t) for t in texts[start : start + _PREDICT_BATCH]]
+            for i, analysis in enumerate(self.scorer_.analyze_many(docs), start=start):
+                out[i] = [analysis.hybrid[p] for p in pos]
         return out
 
     def predict(self, X: Iterable[str]) -> np.ndarray:
