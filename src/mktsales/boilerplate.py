@@ -35,7 +35,8 @@ _INLINE_HEADING_CHARS = 60
 # Cheap pre-checks before the company-introduction pattern: it needs " is "/" are " in the
 # lower-cased line, or the line (left-stripped) to open with one of these.
 _INTRO_STARTS = ("we're", "we are", "founded", "since", "for over", "for more", "at ", "our ", "join ")
-_LINE_RE = re.compile(r"[^\n]+")
+#: A line ending in one of these is a sentence, not a heading.
+_SENTENCE_FINAL = (".", "!", "?", ",")
 _WORD_RE = re.compile(r"[^\W_]+")
 
 
@@ -106,11 +107,6 @@ def _patterns() -> _Patterns:
     )
 
 
-def _is_heading_like(line: str) -> bool:
-    """Whether a non-blank line has few words and no sentence-final punctuation."""
-    return not line.rstrip().endswith((".", "!", "?", ",")) and len(line.split()) <= MAX_HEADING_WORDS
-
-
 def boilerplate_spans(text: str, words: frozenset[str] | set[str] | None = None) -> list[tuple[int, int]]:
     """Return the character ranges of ``text`` that are boilerplate.
 
@@ -151,13 +147,20 @@ def _line_spans(text: str, low: str | None, pats: _Patterns) -> list[tuple[int, 
     spans: list[tuple[int, int]] = []
     in_section = False
     previous_end = 0
-    for lm in _LINE_RE.finditer(text):
-        line = lm.group()
-        if line.isspace():
+    # str.split and a running offset instead of a regex over the lines: no match object per line
+    # (a fifth of the loop's time, measured). Empty and blank lines are skipped.
+    end = -1
+    for line in text.split("\n"):
+        start = end + 1
+        end = start + len(line)
+        if not line or line.isspace():
             continue
-        start, end = lm.span()
         gap_start, previous_end = previous_end, end
-        if len(line) <= _MAX_HEADING_CHARS and _is_heading_like(line):
+        if (
+            len(line) <= _MAX_HEADING_CHARS
+            and not line.rstrip().endswith(_SENTENCE_FINAL)
+            and len(line.split()) <= MAX_HEADING_WORDS
+        ):
             heading = pats.heading.match(line)
             if heading:
                 in_section = heading.lastgroup == "section"
