@@ -7,7 +7,8 @@ posting of the corpus in turn, extended with lines drawn (seeded) from other pos
 reaches the target length. They keep the corpus's HTML, bullets and vocabulary.
 
 Measured, with the same texts, on a shared machine where only ratios within one run mean much
-(each throughput is the median of ``--repeats`` rounds, taken in turn; before each measurement
+(each throughput is the median of ``--repeats`` rounds, taken in turn, and each compared pair is
+also reported as the median of its ratios within a round, the two run back to back; before each measurement
 the script waits, up to two minutes, for other processes to use less than a quarter of a core,
 and it reports how many cores they used during the measurement):
 
@@ -158,14 +159,15 @@ def throughputs(texts: list[str], repeats: int, quiet: bool = True) -> dict[str,
         with multiprocessing.get_context("fork").Pool(processes) as pool:
             pool.map(_busy_loop, units, chunksize=16)
 
+    # Contenders that are compared run next to each other in every round (see PAIRS).
     contenders: dict[str, Callable[[], Any]] = {
         "machine ceiling: pure-Python loop, 1 process": lambda: loop(1),
         "machine ceiling: pure-Python loop, 2 processes": lambda: loop(2),
+        "baseline TF-IDF 1-2 + LR predict_proba": lambda: baseline.predict_proba(texts),
         "classify_many, 1 process": lambda: list(clf.classify_many(texts)),
         "classify_many, 2 processes": lambda: list(clf.classify_many(texts, n_process=2, batch_size=64)),
         "label_file (CSV), 1 process": lambda: run_label(1),
         "label_file (CSV), 2 processes": lambda: run_label(2),
-        "baseline TF-IDF 1-2 + LR predict_proba": lambda: baseline.predict_proba(texts),
     }
     times: dict[str, list[float]] = {k: [] for k in contenders}
     others: dict[str, list[float]] = {k: [] for k in contenders}
@@ -180,9 +182,34 @@ def throughputs(texts: list[str], repeats: int, quiet: bool = True) -> dict[str,
     for p in tmp.iterdir():
         p.unlink()
     tmp.rmdir()
+    ROUND_TIMES.clear()
+    ROUND_TIMES.update(times)
     return {
         name: (len(texts) / statistics.median(ts), statistics.median(others[name]) if others[name] else None)
         for name, ts in times.items()
+    }
+
+
+#: Wall times of every round of the last throughputs() call, by contender.
+ROUND_TIMES: dict[str, list[float]] = {}
+#: Ratios reported per round: (label, faster contender, slower contender); the two of a pair run
+#: one after the other in each round, so a slow patch of the shared host hits both.
+PAIRS = [
+    (
+        "machine ceiling: 2 processes vs 1",
+        "machine ceiling: pure-Python loop, 2 processes",
+        "machine ceiling: pure-Python loop, 1 process",
+    ),
+    ("classify_many 1 process vs baseline", "classify_many, 1 process", "baseline TF-IDF 1-2 + LR predict_proba"),
+    ("classify_many 2 processes vs 1", "classify_many, 2 processes", "classify_many, 1 process"),
+    ("label_file 2 processes vs 1", "label_file (CSV), 2 processes", "label_file (CSV), 1 process"),
+]
+
+
+def paired_ratios() -> dict[str, list[float]]:
+    """Per round, the speed of the first contender of each pair over the second's."""
+    return {
+        label: [slow / fast for fast, slow in zip(ROUND_TIMES[a], ROUND_TIMES[b], strict=True)] for label, a, b in PAIRS
     }
 
 
@@ -319,6 +346,12 @@ def main(argv: list[str] | None = None) -> int:
     for name, (rate, other) in tp.items():
         load = "-" if other is None else f"{other:.2f}"
         print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x | {rate / one:.2f}x | {load} |")
+    pairs = paired_ratios()
+    results["paired_ratios"] = pairs
+    print("\n| ratio within each round (contenders run back to back) | median | rounds |\n|---|---:|---|")
+    for label, ratios in pairs.items():
+        rounds = ", ".join(f"{r:.2f}" for r in ratios)
+        print(f"| {label} | {statistics.median(ratios):.2f}x | {rounds} |")
     lat = latency(texts)
     results["latency"] = lat
     print("\n| classify() latency after warm-up | ms |\n|---|---:|")
