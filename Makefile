@@ -42,7 +42,7 @@ train: install
 	$(PIP) install --quiet --no-deps --no-build-isolation --force-reinstall .
 
 # Accuracy on public data, the evaluation harness, speed. (Peak memory on a 1 GB CSV takes about
-# 13 minutes: $(BIN)/python benchmarks/memory.py --size-mb 1000 --jobs 2)
+# 5 minutes: $(BIN)/python benchmarks/memory.py --size-mb 1000 --jobs 2)
 bench: install
 	$(BIN)/python benchmarks/accuracy.py
 	$(BIN)/python benchmarks/evaluate_harness.py
