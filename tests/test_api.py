@@ -222,3 +222,33 @@ def test_predictions_pickle_to_equal_predictions() -> None:
     back = pickle.loads(pickle.dumps(odd))
     assert back == odd
     assert back.evidence == original.evidence
+
+
+def test_garbage_collector_is_paused_during_a_batch_and_restored(monkeypatch: pytest.MonkeyPatch) -> None:
+    """classify_many pauses the cyclic collector while it scores a batch and restores the caller's
+    setting afterwards, also when the batch raises, and leaves a disabled collector disabled."""
+    import gc
+
+    from mktsales import api
+
+    seen: list[bool] = []
+    real_prepare = api.prepare
+
+    def spy(text: str, title: str | None = None):  # type: ignore[no-untyped-def]
+        seen.append(gc.isenabled())
+        return real_prepare(text, title)
+
+    monkeypatch.setattr(api, "prepare", spy)
+    assert gc.isenabled()
+    assert [p.label for p in classify_many(["Realtor", "SEO specialist"])] == ["sales", "marketing"]
+    assert seen == [False, False]
+    assert gc.isenabled()
+    with pytest.raises(InputTypeError):
+        list(classify_many(["Realtor", None]))  # type: ignore[list-item]
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        list(classify_many(["Realtor"]))
+        assert not gc.isenabled()
+    finally:
+        gc.enable()

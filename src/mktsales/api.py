@@ -6,6 +6,8 @@ against its checksum, and cached for the life of the process; importing mktsales
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import itertools
 import multiprocessing
 import sys
@@ -210,10 +212,14 @@ class Classifier:
         yield from _parallel(self, batches, n_process)
 
     def _classify_batch(self, batch: list[tuple[str, str | None]]) -> list[Prediction]:
-        # Stage by stage over the batch: see Scorer.analyze_many.
-        docs = [prepare(t, ti) for t, ti in batch]
-        analyses = self.scorer.analyze_many(docs)
-        return [self._predict(d, a, t, ti) for d, a, (t, ti) in zip(docs, analyses, batch, strict=True)]
+        # Stage by stage over the batch (see Scorer.analyze_many), with the cyclic garbage
+        # collector paused: a batch allocates tens of thousands of lists and objects that all stay
+        # alive until it ends, and the collector kept scanning them for nothing (about a tenth of
+        # the time of classify_many on postings, measured with gc.callbacks).
+        with _collector_paused():
+            docs = [prepare(t, ti) for t, ti in batch]
+            analyses = self.scorer.analyze_many(docs)
+            return [self._predict(d, a, t, ti) for d, a, (t, ti) in zip(docs, analyses, batch, strict=True)]
 
     # -- building predictions ------------------------------------------------------------------
     @cached_property
@@ -306,6 +312,32 @@ class Classifier:
             weight = match_weight(doc, m, rules[m.rule])
             out.append(Evidence(rule_id, dimension, pole, weight, source[os_:oe], cleaned[cs:ce], os_, oe, field))
         return tuple(out)
+
+
+_PAUSE_LOCK = threading.Lock()
+_PAUSES = [0, False]  # batches being scored in this process; whether the first one disabled gc
+
+
+@contextlib.contextmanager
+def _collector_paused() -> Iterator[None]:
+    """Disable the cyclic garbage collector while scoring a batch, then restore it.
+
+    Only the outermost of concurrent batches (threads) switches it, and only when it was enabled,
+    so a caller who disabled it keeps it disabled; collections put off run once it is enabled
+    again. Reference counting still frees everything that is not in a cycle.
+    """
+    with _PAUSE_LOCK:
+        if _PAUSES[0] == 0:
+            _PAUSES[1] = gc.isenabled()
+            gc.disable()
+        _PAUSES[0] += 1
+    try:
+        yield
+    finally:
+        with _PAUSE_LOCK:
+            _PAUSES[0] -= 1
+            if _PAUSES[0] == 0 and _PAUSES[1]:
+                gc.enable()
 
 
 def _batched(pairs: Iterator[tuple[str, str | None]], size: int) -> Iterator[list[tuple[str, str | None]]]:
@@ -416,7 +448,10 @@ def classify_many(
 ) -> Iterator[Prediction]:
     """Label many texts, streaming results in input order.
 
-    Results are exactly those of :func:`classify` called one text at a time.
+    Results are exactly those of :func:`classify` called one text at a time. While a batch is
+    scored, Python's cyclic garbage collector is paused (and restored afterwards, unless it was
+    already disabled): the batch's objects all live until it ends, and scanning them cost about a
+    tenth of the time.
 
     Parameters
     ----------
