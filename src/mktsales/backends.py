@@ -42,6 +42,13 @@ def _batches(pairs: list[_Pair], size: int) -> Iterator[list[_Pair]]:
         yield pairs[i : i + size]
 
 
+def _label_pairs(clf: Classifier, pairs: list[_Pair]) -> list[_Values]:
+    """Classify ``(text, title)`` pairs in this process (batch by batch, through
+    ``classify_many``) and keep the values of the added columns."""
+    texts, titles = [t for t, _ in pairs], [ti for _, ti in pairs]
+    return [prediction_values(p) for p in clf.classify_many(texts, titles=titles)]
+
+
 class _InlineBackend:
     """Labels in this process, as the chunk is submitted."""
 
@@ -51,8 +58,7 @@ class _InlineBackend:
         self.clf = clf
 
     def submit(self, pairs: list[_Pair]) -> list[_Values]:
-        texts, titles = [t for t, _ in pairs], [ti for _, ti in pairs]
-        return [prediction_values(p) for p in self.clf.classify_many(texts, titles=titles)]
+        return _label_pairs(self.clf, pairs)
 
     def collect(self, handle: list[_Values]) -> list[_Values]:
         return handle

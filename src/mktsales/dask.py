@@ -24,8 +24,8 @@ import threading
 from collections import Counter
 from typing import TYPE_CHECKING, Any
 
-from mktsales.backends import _batches, _Pair, _Values
-from mktsales.batch import DEFAULT_BATCH_SIZE, label_dataframe, prediction_values
+from mktsales.backends import _batches, _label_pairs, _Pair, _Values
+from mktsales.batch import DEFAULT_BATCH_SIZE, label_dataframe
 from mktsales.exceptions import InputTypeError, ParameterError
 
 if TYPE_CHECKING:
@@ -178,9 +178,7 @@ def label(
 
 
 def _label_values(pairs: list[_Pair], source: _Shipped) -> list[_Values]:
-    clf = _worker_classifier(source)
-    texts, titles = [t for t, _ in pairs], [ti for _, ti in pairs]
-    return [prediction_values(p) for p in clf.classify_many(texts, titles=titles)]
+    return _label_pairs(_worker_classifier(source), pairs)
 
 
 class _DaskBackend:

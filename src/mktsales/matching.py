@@ -209,11 +209,11 @@ class RuleMatcher:
         for w in required[0]:
             self._anchor_index.setdefault(w, []).append(index)
 
-    def _window(self, tokens: list[str], lo: int, hi: int) -> list[str]:
-        """The words spaCy sees for ``tokens[lo:hi]``: rule words as they are, other words as the
-        placeholder, punctuation kept."""
-        get = self._word_map.get
-        return [get(t) or (PLACEHOLDER if t[0].isalnum() else t) for t in tokens[lo:hi]]
+    @staticmethod
+    def _window(tokens: list[str], mapped: list[str | None], lo: int, hi: int) -> list[str]:
+        """The words spaCy sees for ``tokens[lo:hi]``: rule words (``mapped``) as they are, other
+        words as the placeholder, punctuation kept."""
+        return [w or (PLACEHOLDER if t[0].isalnum() else t) for w, t in zip(mapped[lo:hi], tokens[lo:hi], strict=True)]
 
     def _token_matches(
         self, tokens: list[str], positions: list[int], mapped: list[str | None], anchors: list[int]
@@ -228,7 +228,7 @@ class RuleMatcher:
         out: set[tuple[int, int, int]] = set()
         n = len(tokens)
         if self._unanchored:
-            doc = self._Doc(self.nlp.vocab, words=self._window(tokens, 0, n))
+            doc = self._Doc(self.nlp.vocab, words=self._window(tokens, mapped, 0, n))
             for index in self._unanchored:
                 out.update(self._token_rules[index].matcher(doc))
         for i in anchors:
@@ -241,7 +241,9 @@ class RuleMatcher:
                     after = [mapped[j] for j in positions[k + 1 : bisect_left(positions, hi, k + 1)]]
                     if not all(any(x in req for x in after) for req in info.required[1:]):
                         continue
-                for key, start, end in info.matcher(self._Doc(self.nlp.vocab, words=self._window(tokens, lo, hi))):
+                for key, start, end in info.matcher(
+                    self._Doc(self.nlp.vocab, words=self._window(tokens, mapped, lo, hi))
+                ):
                     out.add((key, start + lo, end + lo))
         return sorted(out, key=lambda m: (m[1], m[2]))
 
