@@ -6,11 +6,8 @@ against its checksum, and cached for the life of the process; importing mktsales
 
 from __future__ import annotations
 
-import contextlib
-import gc
 import itertools
 import multiprocessing
-import sys
 import threading
 from collections.abc import Iterable, Iterator
 from functools import cached_property
@@ -25,6 +22,7 @@ from mktsales.persistence import load_state
 from mktsales.prediction import DimensionScore, Evidence, Prediction, Verdict
 from mktsales.rules import RuleSet
 from mktsales.scoring import Analysis, Scorer
+from mktsales.workers import collector_paused, predictions_in_order
 
 __all__ = ["Classifier", "classify", "classify_many", "default_classifier", "load_classifier"]
 
@@ -209,14 +207,14 @@ class Classifier:
             for batch in batches:
                 yield from self._classify_batch(batch)
             return
-        yield from _parallel(self, batches, n_process)
+        yield from predictions_in_order(self, batches, n_process)
 
     def _classify_batch(self, batch: list[tuple[str, str | None]]) -> list[Prediction]:
         # Stage by stage over the batch (see Scorer.analyze_many), with the cyclic garbage
         # collector paused: a batch allocates tens of thousands of lists and objects that all stay
         # alive until it ends, and the collector kept scanning them for nothing (about a tenth of
         # the time of classify_many on postings, measured with gc.callbacks).
-        with _collector_paused():
+        with collector_paused():
             docs = [prepare(t, ti) for t, ti in batch]
             analyses = self.scorer.analyze_many(docs)
             return [self._predict(d, a, t, ti) for d, a, (t, ti) in zip(docs, analyses, batch, strict=True)]
@@ -314,62 +312,12 @@ class Classifier:
         return tuple(out)
 
 
-_PAUSE_LOCK = threading.Lock()
-_PAUSES = [0, False]  # batches being scored in this process; whether the first one disabled gc
-
-
-@contextlib.contextmanager
-def _collector_paused() -> Iterator[None]:
-    """Disable the cyclic garbage collector while scoring a batch, then restore it.
-
-    Only the outermost of concurrent batches (threads) switches it, and only when it was enabled,
-    so a caller who disabled it keeps it disabled; collections put off run once it is enabled
-    again. Reference counting still frees everything that is not in a cycle.
-    """
-    with _PAUSE_LOCK:
-        if _PAUSES[0] == 0:
-            _PAUSES[1] = gc.isenabled()
-            gc.disable()
-        _PAUSES[0] += 1
-    try:
-        yield
-    finally:
-        with _PAUSE_LOCK:
-            _PAUSES[0] -= 1
-            if _PAUSES[0] == 0 and _PAUSES[1]:
-                gc.enable()
-
-
 def _batched(pairs: Iterator[tuple[str, str | None]], size: int) -> Iterator[list[tuple[str, str | None]]]:
     while True:
         batch = list(itertools.islice(pairs, size))
         if not batch:
             return
         yield batch
-
-
-# -- multiprocessing -------------------------------------------------------------------------------
-_WORKER: Classifier | None = None
-
-
-def _init_worker(clf: Classifier | None) -> None:
-    global _WORKER
-    _WORKER = clf if clf is not None else default_classifier()
-
-
-def _work(batch: list[tuple[str, str | None]]) -> list[Prediction]:
-    assert _WORKER is not None
-    return _WORKER._classify_batch(batch)
-
-
-def _parallel(clf: Classifier, batches: Iterator[list[tuple[str, str | None]]], n_process: int) -> Iterator[Prediction]:
-    # fork shares the loaded model with the workers at no cost; elsewhere each worker loads it.
-    method = "fork" if sys.platform.startswith("linux") else "spawn"
-    ctx = multiprocessing.get_context(method)
-    arg = None if (clf is _DEFAULT.get("clf") and method != "fork") else clf
-    with ctx.Pool(n_process, initializer=_init_worker, initargs=(arg,)) as pool:
-        for result in pool.imap(_work, batches, chunksize=1):
-            yield from result
 
 
 # -- the default classifier -------------------------------------------------------------------------

@@ -8,11 +8,10 @@ Dask cluster (:class:`mktsales.dask._DaskBackend`); :func:`_make_backend` choose
 
 from __future__ import annotations
 
-import multiprocessing
-import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
+from mktsales import workers
 from mktsales.columns import prediction_values
 
 if TYPE_CHECKING:
@@ -71,22 +70,21 @@ class _InlineBackend:
 
 
 def _work_values(batch: list[_Pair]) -> list[_Values]:
-    """In a worker: classify a batch with :func:`mktsales.api._work` and keep only the column values.
+    """In a worker: classify a batch with :func:`mktsales.workers.work` and keep only the column values.
 
     Converting in the worker sends back about a tenth of the bytes of whole predictions and
     spares the parent process their unpickling (measured: 2 processes label about 13% more rows
     per second than when the parent converts).
     """
-    from mktsales import api
-
-    return [prediction_values(p) for p in api._work(batch)]
+    return [prediction_values(p) for p in workers.work(batch)]
 
 
 class _PoolBackend:
     """One process pool for the whole run; the classifier is set up once per worker.
 
-    Workers are set up by :func:`mktsales.api._init_worker` (the model is shared by fork, or
-    loaded once per worker) and run :func:`mktsales.api._work` on batches. Batches of a chunk are
+    Workers are set up by :func:`mktsales.workers.init_worker` (the model is shared by fork, or
+    loaded once per worker) and run :func:`mktsales.workers.work` on batches; the parent's heap
+    is frozen while the pool lives (see :mod:`mktsales.workers`). Batches of a chunk are
     queued with ``apply_async`` and the next chunk is queued before the current one is collected,
     so workers never wait for the writer; at most two chunks are in flight, which bounds memory
     and keeps the chunk boundaries that writing and resuming need.
@@ -95,14 +93,16 @@ class _PoolBackend:
     lookahead = 1
 
     def __init__(self, clf: Classifier, n_process: int, batch_size: int) -> None:
-        from mktsales import api
-
-        # fork shares the loaded model with the workers for free; elsewhere each worker unpickles
-        # it once (or loads the default model itself), as in mktsales.api.classify_many.
-        method = "fork" if sys.platform.startswith("linux") else "spawn"
-        ctx = multiprocessing.get_context(method)
-        arg = None if (clf is api._DEFAULT.get("clf") and method != "fork") else clf
-        self._pool = ctx.Pool(n_process, initializer=api._init_worker, initargs=(arg,))
+        ctx, forks = workers.pool_context()
+        workers.freeze_heap()
+        try:
+            self._pool = ctx.Pool(
+                n_process, initializer=workers.init_worker, initargs=(workers.worker_argument(clf, forks),)
+            )
+        except BaseException:
+            workers.thaw_heap()
+            raise
+        self._frozen = True
         self.batch_size = batch_size
 
     def submit(self, pairs: list[_Pair]) -> list[Any]:
@@ -115,12 +115,23 @@ class _PoolBackend:
         return out
 
     def close(self) -> None:
-        self._pool.close()
-        self._pool.join()
+        try:
+            self._pool.close()
+            self._pool.join()
+        finally:
+            self._thaw()
 
     def abort(self) -> None:
-        self._pool.terminate()
-        self._pool.join()
+        try:
+            self._pool.terminate()
+            self._pool.join()
+        finally:
+            self._thaw()
+
+    def _thaw(self) -> None:
+        if self._frozen:  # once, even when both close and abort run
+            self._frozen = False
+            workers.thaw_heap()
 
 
 def _make_backend(clf: Classifier, n_process: int, batch_size: int, scheduler: str | None) -> _Backend:
