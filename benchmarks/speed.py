@@ -23,7 +23,8 @@ and it reports how many cores they used during the measurement):
 - cold start: a fresh interpreter importing mktsales and classifying one text;
 - a cProfile of ``classify_many`` on postings, as milliseconds per posting in each stage.
 
-Peak memory of ``mktsales label`` on a 1 GB CSV is measured by benchmarks/memory.py.
+Peak memory of ``mktsales label`` on a 1 GB CSV is measured by benchmarks/memory.py, and where the
+time of 2 processes goes by benchmarks/parallel.py.
 """
 
 from __future__ import annotations
