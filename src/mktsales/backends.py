@@ -8,7 +8,7 @@ Dask cluster (:class:`mktsales.dask._DaskBackend`); :func:`_make_backend` choose
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, Protocol
 
 from mktsales import workers
@@ -115,23 +115,21 @@ class _PoolBackend:
         return out
 
     def close(self) -> None:
-        try:
-            self._pool.close()
-            self._pool.join()
-        finally:
-            self._thaw()
+        self._end(self._pool.close)
 
     def abort(self) -> None:
+        self._end(self._pool.terminate)
+
+    def _end(self, stop: Callable[[], None]) -> None:
+        """Stop the pool (``close`` lets queued batches finish, ``terminate`` does not), wait for
+        its workers, and thaw the heap once, even when both close and abort run."""
         try:
-            self._pool.terminate()
+            stop()
             self._pool.join()
         finally:
-            self._thaw()
-
-    def _thaw(self) -> None:
-        if self._frozen:  # once, even when both close and abort run
-            self._frozen = False
-            workers.thaw_heap()
+            if self._frozen:
+                self._frozen = False
+                workers.thaw_heap()
 
 
 def _make_backend(clf: Classifier, n_process: int, batch_size: int, scheduler: str | None) -> _Backend:

@@ -200,7 +200,7 @@ class Scorer:
             i for i, doc in enumerate(docs) if blend > 0.0 and doc.head_is_title and doc.head_tokens < len(doc.tokens)
         ]
         # Rows of the TF-IDF batch: every document, then the head of every blended document.
-        texts = words + [words[i][: docs[i].head_word_count] for i in blended]
+        texts = words + [docs[i].head_words() for i in blended]
         heads = [doc.head_word_count for doc in docs] + [docs[i].head_word_count for i in blended]
         logits, known = self._text_logits(texts, heads)
         out = []

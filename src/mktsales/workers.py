@@ -27,7 +27,7 @@ import multiprocessing
 import pickle
 import sys
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.context import BaseContext
 from typing import TYPE_CHECKING
 
@@ -39,34 +39,53 @@ __all__: list[str] = []
 
 _Pair = tuple[str, str | None]
 
-_PAUSE_LOCK = threading.Lock()
-_PAUSES = [0, False]  # batches being scored in this process; whether the first one disabled gc
+
+class _OutermostSwitch:
+    """A process-wide setting of the garbage collector, switched by the outermost of nested or
+    concurrent users (threads, a pool inside a run): the first to enter switches it, when
+    ``allowed()`` says the caller's own state permits, and the last to leave switches it back."""
+
+    def __init__(self, allowed: Callable[[], bool], on: Callable[[], None], off: Callable[[], None]) -> None:
+        self._allowed, self._on, self._off = allowed, on, off
+        self._lock = threading.Lock()
+        self._depth = 0
+        self._switched = False
+
+    def enter(self) -> None:
+        with self._lock:
+            if self._depth == 0:
+                self._switched = self._allowed()
+                if self._switched:
+                    self._on()
+            self._depth += 1
+
+    def leave(self) -> None:
+        with self._lock:
+            self._depth -= 1
+            if self._depth == 0 and self._switched:
+                self._off()
+
+    def __enter__(self) -> None:
+        self.enter()
+
+    def __exit__(self, *exc: object) -> None:
+        self.leave()
 
 
-@contextlib.contextmanager
-def collector_paused() -> Iterator[None]:
+# A caller who disabled the collector keeps it disabled.
+_PAUSE = _OutermostSwitch(gc.isenabled, gc.disable, gc.enable)
+# A caller's own gc.freeze() is left as it is.
+_FREEZE = _OutermostSwitch(lambda: gc.get_freeze_count() == 0, gc.freeze, gc.unfreeze)
+
+
+def collector_paused() -> contextlib.AbstractContextManager[None]:
     """Disable the cyclic garbage collector while scoring a batch, then restore it.
 
     Only the outermost of concurrent batches (threads) switches it, and only when it was enabled,
     so a caller who disabled it keeps it disabled; collections put off run once it is enabled
     again. Reference counting still frees everything that is not in a cycle.
     """
-    with _PAUSE_LOCK:
-        if _PAUSES[0] == 0:
-            _PAUSES[1] = gc.isenabled()
-            gc.disable()
-        _PAUSES[0] += 1
-    try:
-        yield
-    finally:
-        with _PAUSE_LOCK:
-            _PAUSES[0] -= 1
-            if _PAUSES[0] == 0 and _PAUSES[1]:
-                gc.enable()
-
-
-_FREEZE_LOCK = threading.Lock()
-_FREEZES = [0, False]  # pools alive in this process; whether the first one froze the heap
+    return _PAUSE
 
 
 def freeze_heap() -> None:
@@ -75,30 +94,17 @@ def freeze_heap() -> None:
     The first of concurrent pools freezes, and only when nothing is frozen yet: a caller's own
     :func:`gc.freeze` is left as it is. Pair every call with :func:`thaw_heap`.
     """
-    with _FREEZE_LOCK:
-        if _FREEZES[0] == 0:
-            _FREEZES[1] = gc.get_freeze_count() == 0
-            if _FREEZES[1]:
-                gc.freeze()
-        _FREEZES[0] += 1
+    _FREEZE.enter()
 
 
 def thaw_heap() -> None:
     """Undo :func:`freeze_heap` once the last pool is closed."""
-    with _FREEZE_LOCK:
-        _FREEZES[0] -= 1
-        if _FREEZES[0] == 0 and _FREEZES[1]:
-            gc.unfreeze()
+    _FREEZE.leave()
 
 
-@contextlib.contextmanager
-def heap_frozen() -> Iterator[None]:
+def heap_frozen() -> contextlib.AbstractContextManager[None]:
     """:func:`freeze_heap` on entry, :func:`thaw_heap` on exit."""
-    freeze_heap()
-    try:
-        yield
-    finally:
-        thaw_heap()
+    return _FREEZE
 
 
 def pool_context() -> tuple[BaseContext, bool]:
