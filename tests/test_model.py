@@ -143,3 +143,35 @@ def test_unknown_labels_are_refused(small_training_set: Data) -> None:
         MktSalesClassifier().fit(X[:4], ["finance", "sales", "other", "sales"])
     with pytest.raises(ParameterError, match="one label per text"):
         MktSalesClassifier().fit(X[:4], y[:3])
+
+
+def test_function_word_ngrams_can_be_left_out(small_training_set: Data) -> None:
+    """With drop_function_ngrams, no feature is made only of function words, the setting survives
+    the state round trip, and the TermIndex path scores like the string-term reference path."""
+    from mktsales.document import prepare
+    from mktsales.features import function_forms
+    from mktsales.scoring import Scorer
+
+    X, y = small_training_set
+    est = MktSalesClassifier(min_df=1, cv=3, stemmed=True, drop_function_ngrams=True).fit(X, y)
+    kept = MktSalesClassifier(min_df=1, cv=3, stemmed=True).fit(X, y)
+    forms = function_forms(True)
+    assert not [t for t in est.vocabulary_ if set(t.split(" ")) <= forms]
+    assert {"of", "to", "and"} <= set(kept.vocabulary_)  # present when kept
+    assert any(" " in t and set(t.split(" ")) & forms for t in est.vocabulary_)  # "sell to", "of sales"
+    again = MktSalesClassifier.from_state(est.to_state())
+    assert again.drop_function_ngrams is True
+    np.testing.assert_array_equal(again.predict_proba(X[:10]), est.predict_proba(X[:10]))
+    docs = [prepare(t) for t in X[:30]] + [prepare("sell to the buyer")]
+    words = [d.words() for d in docs]
+    heads = [d.head_word_count for d in docs]
+    fast = Scorer(est.to_state())
+    reference = Scorer(est.to_state())
+    reference.__dict__["term_index"] = None  # the cached property: score with string terms instead
+    assert fast.term_index is not None
+    fast_logits, fast_known = fast._text_logits(words, heads)
+    ref_logits, ref_known = reference._text_logits(words, heads)
+    np.testing.assert_allclose(fast_logits, ref_logits, rtol=1e-12)
+    np.testing.assert_array_equal(fast_known, ref_known)
+    # "to" and "the" are no features but count as known words, as they did before.
+    assert fast_known[-1] == sum(w in est.vocabulary_ for w in ("sell", "buyer")) + 2

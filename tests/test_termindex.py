@@ -12,7 +12,7 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from mktsales.api import Classifier
 from mktsales.document import prepare
-from mktsales.features import text_terms, tfidf_row
+from mktsales.features import function_forms, stem, text_terms, tfidf_row
 from mktsales.model import MktSalesClassifier
 from mktsales.termindex import TermIndex
 
@@ -29,21 +29,37 @@ def _identity(terms: list[str]) -> list[str]:
 
 
 @pytest.mark.parametrize(
-    ("stemmed", "head", "ngram_range"),
-    [(True, False, (1, 2)), (False, True, (1, 2)), (True, True, (1, 1)), (False, False, (1, 1))],
+    ("stemmed", "head", "ngram_range", "drop"),
+    [
+        (True, False, (1, 2), False),
+        (False, True, (1, 2), False),
+        (True, True, (1, 1), False),
+        (False, False, (1, 1), False),
+        (True, False, (1, 2), True),
+        (False, True, (1, 2), True),
+    ],
 )
-def test_rows_equal_the_string_terms(repo: Path, stemmed: bool, head: bool, ngram_range: tuple[int, int]) -> None:
+def test_rows_equal_the_string_terms(
+    repo: Path, stemmed: bool, head: bool, ngram_range: tuple[int, int], drop: bool
+) -> None:
     """For each model configuration, every row (features, values, known words) equals the
-    reference built from text_terms and tfidf_row, on texts the vocabulary was and was not fitted on."""
+    reference built from text_terms and tfidf_row, on texts the vocabulary was and was not fitted on.
+    Without function-word n-grams, function words still count as known words."""
     docs = _docs(repo, 400)
+    skipped = function_forms(stemmed) if drop else frozenset()
 
     def terms(d):  # type: ignore[no-untyped-def]
-        return text_terms(d.words(), ngram_range, stemmed=stemmed, head=d.head_words() if head else None)
+        return text_terms(
+            d.words(), ngram_range, stemmed=stemmed, head=d.head_words() if head else None, drop_function=drop
+        )
 
     vec = TfidfVectorizer(analyzer=_identity, min_df=2, sublinear_tf=True).fit([terms(d) for d in docs[:200]])
     vocabulary = list(vec.get_feature_names_out())
     lookup = {t: i for i, t in enumerate(vocabulary)}
-    index = TermIndex.build(vocabulary, vec.idf_, ngram_range=ngram_range, stemmed=stemmed, head=head)
+    assert not any(set(t.lstrip("^").split(" ")) <= skipped for t in vocabulary) or not drop
+    index = TermIndex.build(
+        vocabulary, vec.idf_, ngram_range=ngram_range, stemmed=stemmed, head=head, known_forms=skipped
+    )
     assert index is not None
     words = [d.words() for d in docs]
     ids = index.word_ids(list(itertools.chain.from_iterable(words)))
@@ -58,7 +74,8 @@ def test_rows_equal_the_string_terms(repo: Path, stemmed: bool, head: bool, ngra
         mine = rows == r
         np.testing.assert_array_equal(features[mine], idx[order])
         np.testing.assert_allclose(values[mine], vals[order], rtol=1e-12)
-        assert known[r] == sum(term in lookup for term in t[: len(d.words())])
+        forms = [stem(w) if stemmed else w for w in d.words()]
+        assert known[r] == sum(f in lookup or f in skipped for f in forms)
         compared += len(idx)
     assert compared > 1000
 

@@ -18,9 +18,12 @@ TF-IDF
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections import Counter
 from dataclasses import dataclass, field
+from functools import cache
+from importlib.resources import files
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -40,6 +43,7 @@ __all__ = [
     "TITLE_WEIGHT",
     "RuleEvidence",
     "aggregate_vector",
+    "function_forms",
     "match_weight",
     "ngrams",
     "rule_evidence",
@@ -155,14 +159,21 @@ def rules_only_scores(ev: RuleEvidence) -> tuple[float, float, float]:
     return sure * m / total, sure * s / total, 1.0 - sure
 
 
-def ngrams(words: list[str], ngram_range: tuple[int, int] = (1, 2)) -> list[str]:
+def ngrams(words: list[str], ngram_range: tuple[int, int] = (1, 2), skip: frozenset[str] = frozenset()) -> list[str]:
     """Return the word n-grams of a token list, joined by spaces.
 
     Examples
     --------
     >>> ngrams(["close", "enterprise", "deals"])
     ['close', 'enterprise', 'deals', 'close enterprise', 'enterprise deals']
+
+    ``skip`` leaves out the n-grams made only of its words:
+
+    >>> ngrams(["sell", "to", "the", "trade"], skip=frozenset({"to", "the"}))
+    ['sell', 'trade', 'sell to', 'the trade']
     """
+    if skip:
+        return _ngrams_skipping(words, ngram_range, skip)
     lo, hi = ngram_range
     out = list(words) if lo <= 1 else []
     if lo <= 2 <= hi:
@@ -170,6 +181,29 @@ def ngrams(words: list[str], ngram_range: tuple[int, int] = (1, 2)) -> list[str]
     for n in range(max(3, lo), hi + 1):
         out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
     return out
+
+
+def _ngrams_skipping(words: list[str], ngram_range: tuple[int, int], skip: frozenset[str]) -> list[str]:
+    lo, hi = ngram_range
+    content = [w not in skip for w in words]
+    out = [w for w, c in zip(words, content, strict=True) if c] if lo <= 1 else []
+    for n in range(max(2, lo), hi + 1):
+        out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1) if any(content[i : i + n]))
+    return out
+
+
+@cache
+def function_forms(stemmed: bool) -> frozenset[str]:
+    """The English function words of ``data/function_words.json``, stemmed when ``stemmed``.
+
+    A word n-gram made only of these forms says how a text is written ("such as", "of the"), not
+    what job it describes; a model trained with ``drop_function_ngrams=True`` has no such features.
+    The forms are compared after stemming, so a content word that stems to a function word's form
+    is treated like it (at training and at prediction alike).
+    """
+    raw = json.loads(files("mktsales").joinpath("data/function_words.json").read_text("utf-8"))
+    words = frozenset(raw["en"])
+    return frozenset(stem(w) for w in words) if stemmed else words
 
 
 _KEEP_S = ("ss", "us", "is", "ous", "ics")
@@ -232,20 +266,27 @@ def text_terms(
     *,
     stemmed: bool = False,
     head: list[str] | None = None,
+    drop_function: bool = False,
 ) -> list[str]:
     """All TF-IDF terms of a text: word n-grams (optionally stemmed), and the head's words again
     as unigrams and bigrams tagged ``^`` (so a word in the title is a feature of its own).
+
+    With ``drop_function``, the n-grams made only of function words (:func:`function_forms`) are
+    left out.
 
     Examples
     --------
     >>> text_terms(["sales", "manager", "selling"], stemmed=True, head=["sales", "manager"])
     ['sale', 'manager', 'sell', 'sale manager', 'manager sell', '^sale', '^manager', '^sale manager']
+    >>> text_terms(["such", "as", "cold", "calls"], stemmed=True, drop_function=True)
+    ['cold', 'call', 'as cold', 'cold call']
     """
+    skip = function_forms(stemmed) if drop_function else frozenset()
     base = [_STEMS.get(w) or stem(w) for w in words] if stemmed else words
-    terms = ngrams(base, ngram_range)
+    terms = ngrams(base, ngram_range, skip)
     if head:
         top = [_STEMS.get(w) or stem(w) for w in head] if stemmed else head
-        terms.extend("^" + t for t in ngrams(top, (1, 2)))
+        terms.extend("^" + t for t in ngrams(top, (1, 2), skip))
     return terms
 
 

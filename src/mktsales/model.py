@@ -117,6 +117,10 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         Strip common inflections from words before making n-grams.
     head_features : bool, default=False
         Add features for the words of the head (the title, or the first line of the text).
+    drop_function_ngrams : bool, default=False
+        Leave out of the TF-IDF features the n-grams made only of English function words ("such
+        as", "of the", "to"; see :func:`mktsales.features.function_forms`): they record how the
+        training texts were written rather than the job they describe.
     title_blend : float, default=0.0
         Weight in [0, 1) of the title scored on its own, combined geometrically with the whole text
         (see :meth:`mktsales.scoring.Scorer.analyze_many`); applied at prediction time only.
@@ -169,6 +173,7 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         ngram_range: tuple[int, int] = (1, 2),
         stemmed: bool = False,
         head_features: bool = False,
+        drop_function_ngrams: bool = False,
         title_blend: float = 0.0,
         min_df: int | float = 2,
         max_df: float = 1.0,
@@ -185,6 +190,7 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         self.ngram_range = ngram_range
         self.stemmed = stemmed
         self.head_features = head_features
+        self.drop_function_ngrams = drop_function_ngrams
         self.title_blend = title_blend
         self.min_df = min_df
         self.max_df = max_df
@@ -266,9 +272,14 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
             sublinear_tf=True,
             dtype=np.float64,
         )
-        stemmed, head = bool(self.stemmed), bool(self.head_features)
+        stemmed, head, drop = bool(self.stemmed), bool(self.head_features), bool(self.drop_function_ngrams)
         T = vectorizer.fit_transform(
-            [text_terms(d.words(), ngram_range, stemmed=stemmed, head=d.head_words() if head else None) for d in docs]
+            [
+                text_terms(
+                    d.words(), ngram_range, stemmed=stemmed, head=d.head_words() if head else None, drop_function=drop
+                )
+                for d in docs
+            ]
         )
         vocabulary = vectorizer.get_feature_names_out().tolist()
         fired = sorted({matcher.rules[r].id for ev in evidence for r in ev.counts})
@@ -321,6 +332,7 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
                 "ngram_range": list(ngram_range),
                 "stemmed": bool(self.stemmed),
                 "head_features": bool(self.head_features),
+                "drop_function_ngrams": drop,
                 "title_blend": float(self.title_blend),
                 "min_df": self.min_df,
                 "max_df": self.max_df,

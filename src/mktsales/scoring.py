@@ -29,8 +29,10 @@ from mktsales.features import (
     N_AGGREGATE_FEATURES,
     RuleEvidence,
     aggregate_vector,
+    function_forms,
     rule_evidence,
     rules_only_scores,
+    stem,
     text_terms,
     tfidf_row,
 )
@@ -130,6 +132,7 @@ class Scorer:
         self.rule_scale = float(params["rule_scale"])
         self.stemmed = bool(params.get("stemmed", False))
         self.head_features = bool(params.get("head_features", False))
+        self.drop_function_ngrams = bool(params.get("drop_function_ngrams", False))
         self.title_blend = float(params.get("title_blend", 0.0))
         self.vocabulary: dict[str, int] = {t: i for i, t in enumerate(state["vocabulary"])}
         self.idf = np.asarray(state["idf"], dtype=np.float64)
@@ -167,6 +170,7 @@ class Scorer:
             ngram_range=self.ngram_range,
             stemmed=self.stemmed,
             head=self.head_features,
+            known_forms=function_forms(self.stemmed) if self.drop_function_ngrams else frozenset(),
         )
 
     def _to_labels(self, probs: list[float]) -> tuple[float, float, float]:
@@ -253,16 +257,24 @@ class Scorer:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The rows of :meth:`TermIndex.rows`, built term by term as strings (any n-gram range)."""
         rows, features, values, known = [], [], [], []
+        # Function words are not features of a model trained without them, but they are words
+        # the model knows (as TermIndex counts them).
+        also_known = function_forms(self.stemmed) if self.drop_function_ngrams else frozenset()
         for r, (words, n_head) in enumerate(zip(texts, heads, strict=True)):
             terms = text_terms(
-                words, self.ngram_range, stemmed=self.stemmed, head=words[:n_head] if self.head_features else None
+                words,
+                self.ngram_range,
+                stemmed=self.stemmed,
+                head=words[:n_head] if self.head_features else None,
+                drop_function=self.drop_function_ngrams,
             )
             idx, vals = tfidf_row(terms, self.vocabulary, self.idf)
             order = np.argsort(idx)
             rows.append(np.full(len(idx), r, dtype=np.int64))
             features.append(idx[order])
             values.append(vals[order])
-            known.append(sum(map(self.vocabulary.__contains__, terms[: len(words)])))
+            forms = [stem(w) for w in words] if self.stemmed else words
+            known.append(sum(1 for f in forms if f in self.vocabulary or f in also_known))
         if not texts:
             return (np.empty(0, dtype=np.int64),) * 2 + (np.empty(0), np.empty(0, dtype=np.int64))
         return np.concatenate(rows), np.concatenate(features), np.concatenate(values), np.array(known)

@@ -61,9 +61,21 @@ class TermIndex:
         Whether word bigrams are features (n-gram range (1, 2)) or only unigrams ((1, 1)).
     head : bool
         Whether head words also form ``^``-tagged unigram and bigram features.
+    known_forms : frozenset of str, optional
+        Word forms that are no feature but count as known words (the function words of a model
+        trained without their n-grams).
     """
 
-    def __init__(self, terms: Sequence[str], idf: np.ndarray, *, stemmed: bool, bigrams: bool, head: bool) -> None:
+    def __init__(
+        self,
+        terms: Sequence[str],
+        idf: np.ndarray,
+        *,
+        stemmed: bool,
+        bigrams: bool,
+        head: bool,
+        known_forms: frozenset[str] = frozenset(),
+    ) -> None:
         self.idf = idf
         self.stemmed = stemmed
         self.bigrams = bigrams
@@ -75,11 +87,16 @@ class TermIndex:
             words = (term[1:] if tagged else term).split(" ")
             ids = tuple(word_ids.setdefault(w, len(word_ids)) for w in words)
             tables.setdefault((tagged, len(ids)), []).append((ids, j))
+        for form in sorted(known_forms):
+            word_ids.setdefault(form, len(word_ids))
         n = max(len(word_ids), 1)
         self._n = n
         self._word_ids = word_ids
         self._unigrams = {tag: self._unigram_table(tables.get((tag, 1), []), n) for tag in (False, True)}
         self._bigrams = {tag: self._bigram_table(tables.get((tag, 2), []), n) for tag in (False, True)}
+        #: Per word id: whether the word counts as known (a unigram feature, or one of known_forms).
+        self._known = self._unigrams[False] >= 0
+        self._known[[word_ids[f] for f in known_forms]] = True
         self._memo: dict[str, int] = {}
 
     @classmethod
@@ -91,6 +108,7 @@ class TermIndex:
         ngram_range: tuple[int, int],
         stemmed: bool,
         head: bool,
+        known_forms: frozenset[str] = frozenset(),
     ) -> TermIndex | None:
         """Compile a vocabulary, or return None when its n-gram range is not (1, 1) or (1, 2).
 
@@ -106,6 +124,8 @@ class TermIndex:
             Whether words are stemmed.
         head : bool
             Whether the model has ``^``-tagged head features.
+        known_forms : frozenset of str, optional
+            Word forms that count as known without being features.
 
         Returns
         -------
@@ -113,7 +133,7 @@ class TermIndex:
         """
         if tuple(ngram_range) not in ((1, 1), (1, 2)):
             return None
-        return cls(terms, idf, stemmed=stemmed, bigrams=ngram_range[1] == 2, head=head)
+        return cls(terms, idf, stemmed=stemmed, bigrams=ngram_range[1] == 2, head=head, known_forms=known_forms)
 
     @staticmethod
     def _unigram_table(entries: list[tuple[tuple[int, ...], int]], n: int) -> np.ndarray:
@@ -206,7 +226,7 @@ class TermIndex:
         rows, features, values : numpy.ndarray
             One entry per non-zero cell, sorted by row then feature.
         known : numpy.ndarray
-            Per sequence, how many of its words are unigram features.
+            Per sequence, how many of its words are unigram features or known forms.
         """
         n_rows = len(lengths)
         row = np.repeat(np.arange(n_rows), lengths)
@@ -216,7 +236,7 @@ class TermIndex:
         hit = uni >= 0
         feature_parts = [uni[hit]]
         row_parts = [uni_row[hit]]
-        known = np.bincount(uni_row[hit], minlength=n_rows)
+        known = np.bincount(uni_row[self._known[ids[valid]]], minlength=n_rows)
         # Word pairs inside one sequence: bigram features of the text (n-gram range (1, 2)) and of
         # the head (head terms are unigrams and bigrams whatever the range, as in text_terms).
         pairs = valid[:-1] & valid[1:] & (row[:-1] == row[1:]) if len(ids) > 1 else None
