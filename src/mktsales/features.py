@@ -200,6 +200,15 @@ def function_forms(stemmed: bool) -> frozenset[str]:
     what job it describes; a model trained with ``drop_function_ngrams=True`` has no such features.
     The forms are compared after stemming, so a content word that stems to a function word's form
     is treated like it (at training and at prediction alike).
+
+    Parameters
+    ----------
+    stemmed : bool
+        Whether to return the words' stems (for a model trained on stemmed words).
+
+    Returns
+    -------
+    frozenset of str
     """
     raw = json.loads(files("mktsales").joinpath("data/function_words.json").read_text("utf-8"))
     words = frozenset(raw["en"])
