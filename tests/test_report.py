@@ -36,14 +36,18 @@ TEXTS = [
     "Plan the <script>alert(1)</script> brand campaign | and close deals",
     "Account Executive",
 ]
-LABELS_RAW = ["marketing", "marketing", "sales", "sales", "other", "other", "marketing", "HR"]
+# The row with markup is labelled "other" on purpose: its text names a brand campaign and closing
+# deals, so any classifier gets it wrong and the report shows its text among the mistakes.
+LABELS_RAW = ["marketing", "marketing", "sales", "sales", "other", "other", "other", "HR"]
 
 
 @pytest.fixture(scope="module")
 def data() -> dict[str, Any]:
-    """A small report with a mistake-prone row, markup in a text and one skipped row."""
+    """A small report with a sure mistake (whose text holds markup) and one skipped row."""
     rep = evaluate(TEXTS, LABELS_RAW, skip_unmapped=True, n_bootstrap=30, source="sample.csv")
-    return rep.to_dict()
+    out = rep.to_dict()
+    assert any("<script>" in e["text"] for e in out["errors"]["most_confident"])
+    return out
 
 
 @pytest.fixture(scope="module")
