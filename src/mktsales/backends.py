@@ -82,7 +82,7 @@ def _work_values(batch: list[_Pair]) -> list[_Values]:
 class _PoolBackend:
     """One process pool for the whole run; the classifier is set up once per worker.
 
-    Workers are set up by :func:`mktsales.workers.init_worker` (the model is shared by fork, or
+    Workers come from :func:`mktsales.workers.new_pool` (the model is shared by fork, or
     loaded once per worker) and run :func:`mktsales.workers.work` on batches; the parent's heap
     is frozen while the pool lives (see :mod:`mktsales.workers`). Batches of a chunk are
     queued with ``apply_async`` and the next chunk is queued before the current one is collected,
@@ -93,12 +93,9 @@ class _PoolBackend:
     lookahead = 1
 
     def __init__(self, clf: Classifier, n_process: int, batch_size: int) -> None:
-        ctx, forks = workers.pool_context()
         workers.freeze_heap()
         try:
-            self._pool = ctx.Pool(
-                n_process, initializer=workers.init_worker, initargs=(workers.worker_argument(clf, forks),)
-            )
+            self._pool = workers.new_pool(clf, n_process)
         except BaseException:
             workers.thaw_heap()
             raise

@@ -172,23 +172,14 @@ def ngrams(words: list[str], ngram_range: tuple[int, int] = (1, 2), skip: frozen
     >>> ngrams(["sell", "to", "the", "trade"], skip=frozenset({"to", "the"}))
     ['sell', 'trade', 'sell to', 'the trade']
     """
-    if skip:
-        return _ngrams_skipping(words, ngram_range, skip)
     lo, hi = ngram_range
-    out = list(words) if lo <= 1 else []
+    out = [w for w in words if w not in skip] if lo <= 1 else []
     if lo <= 2 <= hi:
-        out.extend([a + " " + b for a, b in itertools.pairwise(words)])
+        out.extend([a + " " + b for a, b in itertools.pairwise(words) if a not in skip or b not in skip])
     for n in range(max(3, lo), hi + 1):
-        out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1))
-    return out
-
-
-def _ngrams_skipping(words: list[str], ngram_range: tuple[int, int], skip: frozenset[str]) -> list[str]:
-    lo, hi = ngram_range
-    content = [w not in skip for w in words]
-    out = [w for w, c in zip(words, content, strict=True) if c] if lo <= 1 else []
-    for n in range(max(2, lo), hi + 1):
-        out.extend(" ".join(words[i : i + n]) for i in range(len(words) - n + 1) if any(content[i : i + n]))
+        out.extend(
+            " ".join(words[i : i + n]) for i in range(len(words) - n + 1) if not skip.issuperset(words[i : i + n])
+        )
     return out
 
 

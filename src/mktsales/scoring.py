@@ -133,6 +133,8 @@ class Scorer:
         self.stemmed = bool(params.get("stemmed", False))
         self.head_features = bool(params.get("head_features", False))
         self.drop_function_ngrams = bool(params.get("drop_function_ngrams", False))
+        # Without their n-grams, function words are no features, but they are words the model knows.
+        self._known_forms = function_forms(self.stemmed) if self.drop_function_ngrams else frozenset()
         self.title_blend = float(params.get("title_blend", 0.0))
         self.vocabulary: dict[str, int] = {t: i for i, t in enumerate(state["vocabulary"])}
         self.idf = np.asarray(state["idf"], dtype=np.float64)
@@ -170,7 +172,7 @@ class Scorer:
             ngram_range=self.ngram_range,
             stemmed=self.stemmed,
             head=self.head_features,
-            known_forms=function_forms(self.stemmed) if self.drop_function_ngrams else frozenset(),
+            known_forms=self._known_forms,
         )
 
     def _to_labels(self, probs: list[float]) -> tuple[float, float, float]:
@@ -257,9 +259,6 @@ class Scorer:
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
         """The rows of :meth:`TermIndex.rows`, built term by term as strings (any n-gram range)."""
         rows, features, values, known = [], [], [], []
-        # Function words are not features of a model trained without them, but they are words
-        # the model knows (as TermIndex counts them).
-        also_known = function_forms(self.stemmed) if self.drop_function_ngrams else frozenset()
         for r, (words, n_head) in enumerate(zip(texts, heads, strict=True)):
             terms = text_terms(
                 words,
@@ -274,7 +273,7 @@ class Scorer:
             features.append(idx[order])
             values.append(vals[order])
             forms = [stem(w) for w in words] if self.stemmed else words
-            known.append(sum(1 for f in forms if f in self.vocabulary or f in also_known))
+            known.append(sum(1 for f in forms if f in self.vocabulary or f in self._known_forms))
         if not texts:
             return (np.empty(0, dtype=np.int64),) * 2 + (np.empty(0), np.empty(0, dtype=np.int64))
         return np.concatenate(rows), np.concatenate(features), np.concatenate(values), np.array(known)

@@ -28,7 +28,7 @@ import pickle
 import sys
 import threading
 from collections.abc import Callable, Iterator
-from multiprocessing.context import BaseContext
+from multiprocessing.pool import Pool
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -107,18 +107,19 @@ def heap_frozen() -> contextlib.AbstractContextManager[None]:
     return _FREEZE
 
 
-def pool_context() -> tuple[BaseContext, bool]:
-    """The multiprocessing context to use, and whether it forks (Linux) rather than spawns."""
-    forks = sys.platform.startswith("linux")
-    return multiprocessing.get_context("fork" if forks else "spawn"), forks
+def new_pool(clf: Classifier, n_process: int) -> Pool:
+    """A pool of ``n_process`` workers that each hold ``clf`` for their life (see :func:`work`).
 
-
-def worker_argument(clf: Classifier, forks: bool) -> Classifier | None:
-    """What to hand :func:`init_worker`: the classifier itself, or None when a spawned worker can
-    load the default model itself (cheaper than unpickling it from the parent)."""
+    On Linux the pool forks and the workers share the parent's loaded model; elsewhere it spawns,
+    and a worker loads the default model itself (cheaper than unpickling it from the parent) or
+    unpickles ``clf`` once.
+    """
     from mktsales import api
 
-    return None if (clf is api._DEFAULT.get("clf") and not forks) else clf
+    forks = sys.platform.startswith("linux")
+    ctx = multiprocessing.get_context("fork" if forks else "spawn")
+    arg = None if (clf is api._DEFAULT.get("clf") and not forks) else clf
+    return ctx.Pool(n_process, initializer=init_worker, initargs=(arg,))
 
 
 _WORKER: Classifier | None = None
@@ -147,8 +148,7 @@ def work_pickled(batch: list[_Pair]) -> bytes:
 
 def predictions_in_order(clf: Classifier, batches: Iterator[list[_Pair]], n_process: int) -> Iterator[Prediction]:
     """Classify batches in ``n_process`` worker processes; yield the predictions in input order."""
-    ctx, forks = pool_context()
-    with heap_frozen(), ctx.Pool(n_process, initializer=init_worker, initargs=(worker_argument(clf, forks),)) as pool:
+    with heap_frozen(), new_pool(clf, n_process) as pool:
         for blob in pool.imap(work_pickled, batches, chunksize=1):
             with collector_paused():
                 predictions: list[Prediction] = pickle.loads(blob)
