@@ -79,13 +79,14 @@ def agreement(reference: list[str], guide: list[str]) -> dict[str, float]:
 
 
 def scores_against(gold: list[str], labels: list[str], scores: np.ndarray) -> dict[str, float]:
-    """3-class macro-F1 and marketing-vs-sales macro-F1 of predictions against ``gold``."""
+    """3-class macro-F1 and marketing-vs-sales macro-F1 of predictions against ``gold``, and the
+    number of marketing and sales rows the latter is taken on (``mvs_n``)."""
     present = [label for label in LABELS if label in set(gold)]
     return {
         "n": float(len(gold)),
         "macro_f1": macro_f1(gold, labels, present),
         "mvs_f1": mvs_f1(gold, scores),
-        "n_mvs": float(sum(g != "other" for g in gold)),
+        "mvs_n": float(sum(g != "other" for g in gold)),
     }
 
 
@@ -165,7 +166,7 @@ def main(argv: list[str] | None = None) -> int:
     for view, res in results.items():
         for key, (what, against) in names.items():
             s = res[key]
-            mvs = f"{s['mvs_f1']:.3f} ({s.get('mvs_n', s['n_mvs']):.0f})"
+            mvs = f"{s['mvs_f1']:.3f} ({s['mvs_n']:.0f})"
             print(f"| {view} | {what} | {against} | {s['n']:.0f} | {s['macro_f1']:.3f} | {mvs} |")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2) + "\n")

@@ -122,10 +122,13 @@ def _timed(fn: Callable[[], Any]) -> tuple[float, float | None]:
     return wall, other
 
 
-def throughputs(texts: list[str], repeats: int, quiet: bool = True) -> dict[str, tuple[float, float | None]]:
+def throughputs(
+    texts: list[str], repeats: int, quiet: bool = True
+) -> tuple[dict[str, tuple[float, float | None]], dict[str, list[float]]]:
     """Texts per second of each contender (median over rounds taken in turn), and the cores other
     processes of the machine used meanwhile (median); with ``quiet``, each measurement waits for
-    the machine to be nearly idle first."""
+    the machine to be nearly idle first. Also returns the wall time of every round, by contender
+    (for :func:`paired_ratios`)."""
     from sklearn.feature_extraction.text import TfidfVectorizer
     from sklearn.linear_model import LogisticRegression
     from sklearn.pipeline import make_pipeline
@@ -183,16 +186,13 @@ def throughputs(texts: list[str], repeats: int, quiet: bool = True) -> dict[str,
     for p in tmp.iterdir():
         p.unlink()
     tmp.rmdir()
-    ROUND_TIMES.clear()
-    ROUND_TIMES.update(times)
-    return {
+    rates = {
         name: (len(texts) / statistics.median(ts), statistics.median(others[name]) if others[name] else None)
         for name, ts in times.items()
     }
+    return rates, times
 
 
-#: Wall times of every round of the last throughputs() call, by contender.
-ROUND_TIMES: dict[str, list[float]] = {}
 #: Ratios reported per round: (label, faster contender, slower contender); the two of a pair run
 #: one after the other in each round, so a slow patch of the shared host hits both.
 PAIRS = [
@@ -207,11 +207,10 @@ PAIRS = [
 ]
 
 
-def paired_ratios() -> dict[str, list[float]]:
-    """Per round, the speed of the first contender of each pair over the second's."""
-    return {
-        label: [slow / fast for fast, slow in zip(ROUND_TIMES[a], ROUND_TIMES[b], strict=True)] for label, a, b in PAIRS
-    }
+def paired_ratios(times: dict[str, list[float]]) -> dict[str, list[float]]:
+    """Per round, the speed of the first contender of each pair over the second's, from the wall
+    times of every round (as returned by :func:`throughputs`)."""
+    return {label: [slow / fast for fast, slow in zip(times[a], times[b], strict=True)] for label, a, b in PAIRS}
 
 
 #: Iterations of the ceiling loop per "text": about as long as classifying one posting.
@@ -337,7 +336,7 @@ def main(argv: list[str] | None = None) -> int:
     mean_chars = sum(map(len, texts)) / len(texts)
     print(f"{args.n} texts, mean {mean_chars:,.0f} characters; {args.repeats} rounds\n")
     results: dict[str, Any] = {"n": args.n, "mean_chars": mean_chars}
-    tp = throughputs(texts, args.repeats, quiet=not args.no_wait)
+    tp, round_times = throughputs(texts, args.repeats, quiet=not args.no_wait)
     results["throughput"] = {k: v[0] for k, v in tp.items()}
     results["background_cores"] = {k: v[1] for k, v in tp.items()}
     base = tp["baseline TF-IDF 1-2 + LR predict_proba"][0]
@@ -347,7 +346,7 @@ def main(argv: list[str] | None = None) -> int:
     for name, (rate, other) in tp.items():
         load = "-" if other is None else f"{other:.2f}"
         print(f"| {name} | {rate:,.0f} | {rate / base:.2f}x | {rate / one:.2f}x | {load} |")
-    pairs = paired_ratios()
+    pairs = paired_ratios(round_times)
     results["paired_ratios"] = pairs
     print("\n| ratio within each round (contenders run back to back) | median | rounds |\n|---|---:|---|")
     for label, ratios in pairs.items():
