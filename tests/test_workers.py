@@ -5,11 +5,13 @@ from __future__ import annotations
 
 import gc
 from collections.abc import Iterator
+from multiprocessing.pool import Pool
 
 import pandas as pd
 import pytest
 
 from mktsales import classify, classify_many, label_dataframe, workers
+from mktsales.api import Classifier, default_classifier
 
 TEXTS = [
     "Prospect new accounts by phone and close deals before quarter end.",
@@ -33,6 +35,59 @@ def test_two_processes_give_the_same_predictions_with_titles_in_order() -> None:
     titles = ["Sales Rep", None, "Accountant", None, "Buyer", None]
     here = [classify(t, title=ti) for t, ti in zip(TEXTS, titles, strict=True)]
     assert list(classify_many(TEXTS * 3, titles=titles * 3, n_process=2, batch_size=2)) == here * 3
+
+
+@pytest.mark.parametrize(("n_process", "copies"), [(2, 3), (3, 3), (3, 1)])
+def test_rounds_of_any_size_keep_the_input_order(n_process: int, copies: int) -> None:
+    """Batches go in rounds of n_process (this process takes one, the workers the rest); a last
+    round shorter than n_process, or a single batch, still comes back whole and in order."""
+    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS * copies)]
+    here = [classify(t) for t in texts]
+    assert list(classify_many(texts, n_process=n_process, batch_size=4)) == here
+
+
+def test_the_calling_process_classifies_one_batch_of_each_round(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With n_process=2 the pool has one worker and this process classifies every other batch."""
+    sizes: list[int] = []
+    started: list[int] = []
+    clf = default_classifier()
+    real_batch, real_pool = clf._classify_batch, workers.new_pool
+
+    def counting_batch(batch: list[tuple[str, str | None]]) -> list[object]:
+        sizes.append(len(batch))
+        return real_batch(batch)
+
+    def counting_pool(c: Classifier, n: int) -> Pool:
+        started.append(n)
+        return real_pool(c, n)
+
+    monkeypatch.setattr(clf, "_classify_batch", counting_batch)
+    monkeypatch.setattr(workers, "new_pool", counting_pool)
+    # Forked workers inherit the patched method too, but their calls happen in their own process
+    # and never reach this list.
+    out = list(clf.classify_many(TEXTS * 2, n_process=2, batch_size=2))
+    assert len(out) == len(TEXTS) * 2
+    assert started == [1]
+    assert sizes == [2, 2, 2]  # batches 1, 3 and 5 of 6
+
+
+def test_input_is_read_as_results_are_consumed() -> None:
+    """The pool holds at most two rounds of input: a consumer that stops early has not made it
+    read the whole iterable."""
+    read = 0
+
+    def texts() -> Iterator[str]:
+        nonlocal read
+        for i in range(10_000):
+            read += 1
+            yield f"Close deals in the north territory ({i})."
+
+    stream = classify_many(texts(), n_process=2, batch_size=8)
+    try:
+        next(stream)
+        assert read <= 4 * 8
+    finally:
+        stream.close()
 
 
 def test_heap_is_frozen_while_the_pool_lives_and_thawed_after() -> None:

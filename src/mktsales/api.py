@@ -411,9 +411,11 @@ def classify_many(
     titles : iterable of str or None, optional
         One title (or None) per text.
     batch_size : int, default=256
-        Texts per batch handed to a worker.
+        Texts per batch, the unit of work of a process.
     n_process : int, default=1
-        Worker processes; -1 uses every core.
+        Processes that classify, this one included: with 2, one worker process takes every
+        other batch and this process the rest, and the input is read only as fast as the results
+        are consumed. -1 uses every core.
     classifier : Classifier, optional
         Defaults to the shipped model and rules.
 
