@@ -4,6 +4,7 @@ restored whatever happens."""
 from __future__ import annotations
 
 import gc
+import time
 from collections.abc import Iterator
 from multiprocessing.pool import Pool
 
@@ -72,8 +73,8 @@ def test_the_calling_process_classifies_one_batch_of_each_round(monkeypatch: pyt
 
 
 def test_input_is_read_as_results_are_consumed() -> None:
-    """The pool holds at most two rounds of input: a consumer that stops early has not made it
-    read the whole iterable."""
+    """The pool holds at most two rounds of input: while the consumer pauses, the workers do not
+    run ahead through the iterable and pile up results."""
     read = 0
 
     def texts() -> Iterator[str]:
@@ -85,6 +86,7 @@ def test_input_is_read_as_results_are_consumed() -> None:
     stream = classify_many(texts(), n_process=2, batch_size=8)
     try:
         next(stream)
+        time.sleep(0.5)  # time for workers to run ahead, if they could
         assert read <= 4 * 8
     finally:
         stream.close()
