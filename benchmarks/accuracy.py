@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 import time
 from collections import defaultdict
@@ -27,10 +28,36 @@ from mktsales.public_data import LabelledText, read_emscad, read_esco, read_onet
 DEFAULT_DATA = Path(__file__).resolve().parents[1].parent / "shared" / "data"
 REPO = Path(__file__).resolve().parents[1]
 #: Short generic titles ("Brand Manager") also occur in public title lists; figures are also given
-#: without the public titles that equal a corpus title (lower-cased).
+#: without the public titles that equal a corpus title (lower-cased), and without those whose words
+#: all occur in one corpus title.
 CORPUS_TITLES = {
     r.text.strip().lower() for s in SPLITS for r in load_split(REPO / "data" / "corpus", s) if r.kind == "title"
 }
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def _title_index(titles: set[str]) -> dict[str, set[int]]:
+    """For each word, the corpus titles (by number) that hold it."""
+    index: dict[str, set[int]] = defaultdict(set)
+    for i, title in enumerate(sorted(titles)):
+        for word in _WORD.findall(title):
+            index[word].add(i)
+    return index
+
+
+_TITLE_INDEX = _title_index(CORPUS_TITLES)
+
+
+def contained_in_corpus_title(title: str, index: dict[str, set[int]] = _TITLE_INDEX) -> bool:
+    """True when some corpus title holds every word of ``title`` ("Shoe Clerk" is held by
+    "Shoe Clerk - Department Store"): a stricter leakage filter than equality."""
+    words = set(_WORD.findall(title.lower()))
+    if not words:
+        return False
+    holders = set.intersection(*(index.get(w, set()) for w in words))
+    return bool(holders)
+
+
 SETS = {
     "onet": (read_onet, "onet"),
     "workable": (read_workable, "workable_jd_templates"),
@@ -85,6 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             views[r.view].append(r)
             if r.view == "titles" and r.text.strip().lower() not in CORPUS_TITLES:
                 views["titles not in corpus"].append(r)
+            if r.view == "titles" and not contained_in_corpus_title(r.text):
+                views["titles no corpus title contains"].append(r)
         results[name] = {}
         for view, vrows in views.items():
             res = score_rows(vrows)

@@ -1,0 +1,38 @@
+"""The leakage filters of benchmarks/accuracy.py: which public titles count as seen in the corpus."""
+
+from __future__ import annotations
+
+import importlib.util
+from types import ModuleType
+
+import pytest
+
+from conftest import REPO
+
+ACCURACY_PATH = REPO / "benchmarks" / "accuracy.py"
+
+
+@pytest.fixture(scope="module")
+def accuracy() -> ModuleType:
+    spec = importlib.util.spec_from_file_location("accuracy_benchmark", ACCURACY_PATH)
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_a_title_is_contained_when_one_corpus_title_holds_all_its_words(accuracy: ModuleType) -> None:
+    index = accuracy._title_index({"shoe clerk - department store", "route salesman", "press agent"})
+    assert accuracy.contained_in_corpus_title("Shoe Clerk", index)
+    assert accuracy.contained_in_corpus_title("CLERK, shoe", index)
+    # Words spread over two corpus titles do not count: no single title holds both.
+    assert not accuracy.contained_in_corpus_title("Route Agent", index)
+    assert not accuracy.contained_in_corpus_title("Shoe Salesman", index)
+    assert not accuracy.contained_in_corpus_title("", index)
+    assert not accuracy.contained_in_corpus_title("Glass Blower", index)
+
+
+def test_the_default_index_is_built_from_the_corpus_titles(accuracy: ModuleType) -> None:
+    some = sorted(accuracy.CORPUS_TITLES)[0]
+    assert accuracy.contained_in_corpus_title(some)
+    assert not accuracy.contained_in_corpus_title("zzqx unheard-of occupation")
