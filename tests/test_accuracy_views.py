@@ -15,7 +15,8 @@ ACCURACY_PATH = REPO / "benchmarks" / "accuracy.py"
 @pytest.fixture(scope="module")
 def accuracy() -> ModuleType:
     spec = importlib.util.spec_from_file_location("accuracy_benchmark", ACCURACY_PATH)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

@@ -51,3 +51,28 @@ def test_text_without_boilerplate_is_returned_as_is() -> None:
     """No boilerplate, no copy."""
     text = "Own the quarterly pipeline and close enterprise deals"
     assert blank_boilerplate(text) is text
+
+
+def test_runs_of_spaces_and_tabs_blank_what_single_spaces_blank() -> None:
+    """Patterns are written with single spaces; two spaces or a tab between words (common after a
+    full stop or in exported text) must blank the same passages."""
+    for gap in ("  ", "\t", " \t "):
+        stretched = POSTING.replace(" ", gap)
+        out = blank_boilerplate(stretched)
+        assert len(out) == len(stretched)
+        assert out.split() == blank_boilerplate(POSTING).split(), repr(gap)
+
+
+def test_a_company_introduction_with_double_spaces_is_still_blanked() -> None:
+    for intro in ("Brightway  Foods  is  a  family  bakery.", "We  are  a  family  bakery."):
+        text = "Sell our snacks to shops.\n\n" + intro
+        assert blank_boilerplate(text).split() == ["Sell", "our", "snacks", "to", "shops."], intro
+
+
+def test_spaced_patterns_keep_classes_and_optional_spaces() -> None:
+    from mktsales.boilerplate import _spaced
+
+    assert _spaced("d ?& ?i") == "d[ \\t]*&[ \\t]*i"
+    assert _spaced("award[- ]winning") == "award[- \\t]winning"
+    assert _spaced("[^ ]x y") == "[^ \\t]x[ \\t]+y"
+    assert _spaced(r"a\ b") == r"a\ b"

@@ -70,7 +70,48 @@ def _for_lower_ascii(pattern: str) -> re.Pattern[str]:
 
 
 def _alt(parts: list[str]) -> str:
-    return "|".join(f"(?:{p})" for p in parts)
+    return "|".join(f"(?:{_spaced(p)})" for p in parts)
+
+
+def _spaced(pattern: str) -> str:
+    """Let every space of a data-file pattern match a run of spaces and tabs.
+
+    The patterns in ``boilerplate.json`` are written with single spaces; postings often have two
+    (after a full stop, or from an HTML export), and a pattern that missed them let a passage count
+    or not count as boilerplate depending on the spacing. A space becomes ``[ \\t]+`` (``" ?"`` and
+    ``" *"`` become ``[ \\t]*``); inside a character class a tab joins the space.
+    """
+    out: list[str] = []
+    i = 0
+    in_class = False
+    while i < len(pattern):
+        c = pattern[i]
+        if c == "\\":
+            out.append(pattern[i : i + 2])
+            i += 2
+            continue
+        if in_class:
+            if c == "]" and out[-1] not in ("[", "[^"):
+                in_class = False
+            out.append(" \\t" if c == " " else c)
+        elif c == "[":
+            in_class = True
+            out.append("[^" if pattern[i + 1 : i + 2] == "^" else "[")
+            i += 2 if pattern[i + 1 : i + 2] == "^" else 1
+            continue
+        elif c == " ":
+            following = pattern[i + 1 : i + 2]
+            if following in ("?", "*"):
+                out.append("[ \\t]*")
+                i += 2
+                continue
+            if following in ("+", "{"):
+                raise ValueError(f"a quantified space is not supported in boilerplate patterns: {pattern!r}")
+            out.append("[ \\t]+")
+        else:
+            out.append(c)
+        i += 1
+    return "".join(out)
 
 
 @cache
@@ -82,7 +123,7 @@ def _patterns() -> _Patterns:
     keep = _alt(raw["not_boilerplate_headings"])
     rules: dict[str, list[re.Pattern[str]]] = {}
     for rule in raw["sentences"]:
-        rx = re.compile(rule["pattern"], flags)
+        rx = re.compile(_spaced(rule["pattern"]), flags)
         for anchor in frozenset(rule["anchors"]):
             rules.setdefault(anchor, []).append(rx)
     return _Patterns(
@@ -188,8 +229,10 @@ def _line_spans(text: str, low: str | None, pats: _Patterns) -> list[tuple[int, 
             spans.append((start, end))
             continue
         low_line = line.lower() if low is None else low[start:end]
+        # The cheap pre-check reads single spaces, as the patterns are written (see _spaced).
+        probe = " ".join(low_line.split()) if ("  " in low_line or "\t" in low_line) else low_line
         if (
-            (" is " in low_line or " are " in low_line or low_line.lstrip().startswith(_INTRO_STARTS))
+            (" is " in probe or " are " in probe or probe.lstrip().startswith(_INTRO_STARTS))
             and pats.intro.match(line.lstrip())
             and not (pats.role_lower.search(low_line) if line.isascii() else pats.role.search(line))
         ):
