@@ -2,24 +2,16 @@
 
 from __future__ import annotations
 
-import importlib.util
 from types import ModuleType
 
 import pytest
 
-from conftest import REPO
-
-ACCURACY_PATH = REPO / "benchmarks" / "accuracy.py"
+from conftest import load_benchmark
 
 
 @pytest.fixture(scope="module")
 def accuracy() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("accuracy_benchmark", ACCURACY_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("accuracy")
 
 
 def test_a_title_is_contained_when_one_corpus_title_holds_all_its_words(accuracy: ModuleType) -> None:

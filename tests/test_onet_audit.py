@@ -3,26 +3,18 @@
 from __future__ import annotations
 
 import csv
-import importlib.util
 from pathlib import Path
 from types import ModuleType
 
 import numpy as np
 import pytest
 
-from conftest import REPO, shared_dataset
-
-AUDIT_PATH = REPO / "benchmarks" / "onet_audit.py"
+from conftest import REPO, load_benchmark, shared_dataset
 
 
 @pytest.fixture(scope="module")
 def audit() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("onet_audit", AUDIT_PATH)
-    assert spec is not None
-    assert spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+    return load_benchmark("onet_audit")
 
 
 def test_annotation_file_is_well_formed(audit: ModuleType) -> None:
