@@ -72,6 +72,38 @@ def test_the_calling_process_classifies_one_batch_of_each_round(monkeypatch: pyt
     assert sizes == [2, 2, 2]  # batches 1, 3 and 5 of 6
 
 
+@pytest.mark.parametrize(
+    ("n_texts", "n_process", "parent_sizes"),
+    [
+        (5, 2, [3]),  # batches 4 + 1: a short round, cut 3 + 2
+        (9, 2, [4, 1]),  # 4 + 4, then a round of one batch of 1: this process takes it
+        (14, 2, [4, 3]),  # 4 + 4, then 4 + 2 cut 3 + 3
+        (16, 2, [4, 4]),  # full rounds only: nothing is cut
+        (10, 3, [4]),  # 4 + 4 + 2 cut 4 + 3 + 3
+        (13, 3, [4, 1]),  # 4 + 4 + 4, then a round of one batch of 1
+    ],
+)
+def test_the_last_round_is_cut_evenly_between_the_processes(
+    monkeypatch: pytest.MonkeyPatch, n_texts: int, n_process: int, parent_sizes: list[int]
+) -> None:
+    """The tail of the input is shared: the last round's texts are cut into n_process parts of
+    equal size (within one), this process taking the first, and the order is kept."""
+    sizes: list[int] = []
+    clf = default_classifier()
+    real_batch = clf._classify_batch
+
+    def counting_batch(batch: list[tuple[str, str | None]]) -> list[object]:
+        sizes.append(len(batch))
+        return real_batch(batch)
+
+    monkeypatch.setattr(clf, "_classify_batch", counting_batch)
+    texts = [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(n_texts)]
+    out = list(clf.classify_many(texts, n_process=n_process, batch_size=4))
+    assert sizes == parent_sizes
+    monkeypatch.undo()
+    assert out == [classify(t) for t in texts]
+
+
 def test_input_is_read_as_results_are_consumed() -> None:
     """The pool holds at most two rounds of input: while the consumer pauses, the workers do not
     run ahead through the iterable and pile up results."""
