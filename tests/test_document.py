@@ -6,8 +6,10 @@ import json
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
-from mktsales.document import prepare, tokenize
+from mktsales.document import _SPLIT_ASCII_RE, _SPLIT_RE, _lower, _split, prepare, tokenize
 from mktsales.exceptions import InputTypeError
 
 
@@ -46,6 +48,28 @@ def test_type_error_is_mktsales_error() -> None:
     """The TypeError is also a mktsales error."""
     with pytest.raises(InputTypeError):
         prepare(None)  # type: ignore[arg-type]
+
+
+_ASCII = "".join(map(chr, range(128)))
+
+
+@pytest.mark.parametrize("context", ["{}", "ab{}cd", "ab {} cd", "12{}\n{}x", "{}{}"])
+def test_ascii_split_agrees_with_the_general_split_on_every_ascii_character(context: str) -> None:
+    """The fast split of ASCII text treats each of the 128 characters as the general one does."""
+    for ch in _ASCII:
+        low = _lower(context.format(ch, ch))
+        assert _SPLIT_ASCII_RE.split(low) == _SPLIT_RE.split(low), repr(ch)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
+def test_ascii_split_agrees_with_the_general_split(text: str) -> None:
+    """Any ASCII text gives the same tokens and offsets by either split."""
+    low = _lower(text)
+    assert _SPLIT_ASCII_RE.split(low) == _SPLIT_RE.split(low)
+    tokens, offsets = _split(text)
+    assert tokens == _SPLIT_RE.split(low)[1::2]
+    assert [low[offsets[2 * i] : offsets[2 * i + 1]] for i in range(len(tokens))] == tokens
 
 
 def test_token_spans_align_with_tokens() -> None:
