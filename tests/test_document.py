@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from mktsales.document import _SPLIT_ASCII_RE, _SPLIT_RE, _lower, _split, prepare, tokenize
+from mktsales.document import _SPLIT_FAST_RE, _SPLIT_RE, _lower, _split, prepare, tokenize
 from mktsales.exceptions import InputTypeError
 
 
@@ -51,25 +51,39 @@ def test_type_error_is_mktsales_error() -> None:
 
 
 _ASCII = "".join(map(chr, range(128)))
+# Characters outside ASCII that postings hold: typographic punctuation and symbols (the fast split
+# applies), and letters, digits and spaces (it does not).
+_NON_ASCII = "’‘“”–—…•€£®™°×→\u00e9\u00c9İß\u00b2\u0663\u4e2d\u00a0\u2028\u3000\u1680\u0301"
 
 
-@pytest.mark.parametrize("context", ["{}", "ab{}cd", "ab {} cd", "12{}\n{}x", "{}{}"])
-def test_ascii_split_agrees_with_the_general_split_on_every_ascii_character(context: str) -> None:
-    """The fast split of ASCII text treats each of the 128 characters as the general one does."""
+@pytest.mark.parametrize("context", ["{}", "ab{}cd", "ab {} cd", "12{}\n{}x", "{}{}", "a’{}–b"])
+def test_fast_split_agrees_with_the_general_split_on_every_ascii_character(context: str) -> None:
+    """The fast split treats each of the 128 ASCII characters as the general one does, also
+    next to the typographic characters it skips."""
     for ch in _ASCII:
         low = _lower(context.format(ch, ch))
-        assert _SPLIT_ASCII_RE.split(low) == _SPLIT_RE.split(low), repr(ch)
+        assert _SPLIT_FAST_RE.split(low) == _SPLIT_RE.split(low), repr(ch)
 
 
-@settings(max_examples=300, deadline=None)
-@given(st.text(alphabet=st.characters(max_codepoint=127), max_size=200))
-def test_ascii_split_agrees_with_the_general_split(text: str) -> None:
-    """Any ASCII text gives the same tokens and offsets by either split."""
+@settings(max_examples=400, deadline=None)
+@given(
+    st.text(alphabet=st.sampled_from(_ASCII + _NON_ASCII), max_size=200)
+    | st.text(alphabet=st.characters(max_codepoint=127), max_size=200)
+)
+def test_split_agrees_with_the_general_split(text: str) -> None:
+    """Whichever split a text takes, it gives the tokens and offsets of the general one."""
     low = _lower(text)
-    assert _SPLIT_ASCII_RE.split(low) == _SPLIT_RE.split(low)
     tokens, offsets = _split(text)
     assert tokens == _SPLIT_RE.split(low)[1::2]
     assert [low[offsets[2 * i] : offsets[2 * i + 1]] for i in range(len(tokens))] == tokens
+
+
+def test_the_fast_split_is_taken_only_where_it_agrees() -> None:
+    """A letter outside ASCII in a word ("café") or a space outside ASCII keeps the word whole or
+    separates it as the general split does."""
+    assert _split("Café sales – B2B’s “best” team")[0] == ["café", "sales", "b2b", "s", "“", "best", "”", "team"]
+    assert _split("sales\u00a0lead")[0] == ["sales", "lead"]
+    assert _split("x² growth")[0] == ["x²", "growth"]
 
 
 def test_token_spans_align_with_tokens() -> None:
