@@ -102,9 +102,12 @@ LINES = [
 @SETTINGS
 @given(st.lists(st.sampled_from(LINES), max_size=20))
 def test_word_set_does_not_change_spans(lines: list[str]) -> None:
-    """Passing the text's own words gives the spans that finding them again gives."""
+    """Passing the text's own words (as a set or as the token list) and its lower-cased form gives
+    the spans that finding them again gives."""
     text = "\n".join(lines)
-    assert boilerplate_spans(text, set(tokenize(text))) == boilerplate_spans(text)
+    expected = boilerplate_spans(text)
+    assert boilerplate_spans(text, set(tokenize(text))) == expected
+    assert boilerplate_spans(text, tokenize(text), lower=text.lower()) == expected
 
 
 def test_indented_heading_opens_a_section() -> None:

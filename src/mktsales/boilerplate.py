@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
@@ -148,16 +149,21 @@ def _patterns() -> _Patterns:
     )
 
 
-def boilerplate_spans(text: str, words: frozenset[str] | set[str] | None = None) -> list[tuple[int, int]]:
+def boilerplate_spans(
+    text: str, words: Collection[str] | None = None, *, lower: str | None = None
+) -> list[tuple[int, int]]:
     """Return the character ranges of ``text`` that are boilerplate.
 
     Parameters
     ----------
     text : str
         Cleaned text (see :func:`mktsales.text.normalize`).
-    words : set of str, optional
-        The lower-cased words of ``text`` when the caller has them already; sentence patterns are
-        only tried when one of their anchor words occurs, which keeps the common case cheap.
+    words : collection of str, optional
+        The lower-cased words of ``text`` (a set, or the token list) when the caller has them
+        already; sentence patterns are only tried when one of their anchor words occurs, which
+        keeps the common case cheap.
+    lower : str, optional
+        ``text.lower()``, when the caller has it.
 
     Returns
     -------
@@ -165,7 +171,7 @@ def boilerplate_spans(text: str, words: frozenset[str] | set[str] | None = None)
         Sorted, non-overlapping ``(start, end)`` ranges.
     """
     pats = _patterns()
-    low = text.lower()
+    low = text.lower() if lower is None else lower
     # The text is lower-cased once, for the lines and the sentence patterns. When that keeps one
     # character per character (nearly always), low[i:j] is text[i:j].lower(): a line's lower-case
     # form is a slice.

@@ -77,7 +77,11 @@ def _split(text: str) -> tuple[list[str], list[int]]:
     ``span()`` from each match, measured on postings): token ``i`` covers
     ``offsets[2 * i]:offsets[2 * i + 1]``.
     """
-    low = _lower(text)
+    return _split_lower(_lower(text))
+
+
+def _split_lower(low: str) -> tuple[list[str], list[int]]:
+    """:func:`_split` of a text already lower-cased by :func:`_lower`."""
     fast = low.isascii() or _WORDLIKE_NON_ASCII_RE.search(low) is None
     parts = (_SPLIT_FAST_RE if fast else _SPLIT_RE).split(low)
     return parts[1::2], list(itertools.accumulate(map(len, parts)))
@@ -258,9 +262,11 @@ def prepare(text: str, title: str | None = None) -> Document:
     """
     body = normalize(_check_text(text, "text"))
     body_text = body.text
-    tokens, offsets = _split(body_text)
+    # One lower-casing serves the tokens and the boilerplate search.
+    low = body_text.lower()
+    tokens, offsets = _split_lower(low if len(low) == len(body_text) else _lower(body_text))
     if tokens:
-        blanked = boilerplate_spans(body_text, set(tokens))
+        blanked = boilerplate_spans(body_text, tokens, lower=low)
         if blanked:
             body_text = blank_spans(body_text, blanked)
             tokens, offsets = _outside(tokens, offsets, blanked)
