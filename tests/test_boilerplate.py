@@ -76,3 +76,35 @@ def test_spaced_patterns_keep_classes_and_optional_spaces() -> None:
     assert _spaced("award[- ]winning") == "award[- \\t]winning"
     assert _spaced("[^ ]x y") == "[^ \\t]x[ \\t]+y"
     assert _spaced(r"a\ b") == r"a\ b"
+
+
+def test_list_markers_do_not_change_what_is_blanked() -> None:
+    """A "- ", "* " or "+ " before a heading or a company introduction (postings bullet those
+    too) blanks the same lines as without it; a found property test had "* " keep a line that the
+    bare text blanked, and the label changed with it."""
+    text = POSTING.replace("- Prospect", "Prospect")
+
+    def words(s: str) -> list[str]:
+        return [w for w in s.split() if w not in ("-", "*", "+")]
+
+    bare = words(blank_boilerplate(text))
+    assert "Northwind" not in bare
+    for marker in ("- ", "* ", "+ ", "-\t", "  * "):
+        marked = "\n".join(marker + line for line in text.split("\n"))
+        out = blank_boilerplate(marked)
+        assert len(out) == len(marked)
+        assert words(out) == bare, repr(marker)
+
+
+def test_a_sentence_about_the_role_is_not_a_company_introduction() -> None:
+    """ "This is a ... role" reads like "Acme is a ...", but "this", "it" or "there" is not a
+    company: the line is job content."""
+    for line in (
+        "This is an administrative role; publicity is handled by the PR agency.",
+        "It is a hands-on post in a small office.",
+        "There are two shifts a day.",
+    ):
+        text = "Book the shoots and keep the diary.\n\n" + line
+        assert blank_boilerplate(text) == text, line
+    company = "Sell our snacks.\n\nBrightway Foods is a family bakery in Leeds."
+    assert blank_boilerplate(company).split() == ["Sell", "our", "snacks."]

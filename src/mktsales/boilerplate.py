@@ -36,6 +36,8 @@ _INLINE_HEADING_CHARS = 60
 # Cheap pre-checks before the company-introduction pattern: it needs " is "/" are " in the
 # lower-cased line, or the line (left-stripped) to open with one of these.
 _INTRO_STARTS = ("we're", "we are", "founded", "since", "for over", "for more", "at ", "our ", "join ")
+#: A list marker that may open a line before a heading or a company introduction.
+_LIST_MARKERS = ("- ", "* ", "+ ", "-\t", "*\t", "+\t")
 #: A line ending in one of these is a sentence, not a heading.
 _SENTENCE_FINAL = (".", "!", "?", ",")
 _WORD_RE = re.compile(r"[^\W_]+")
@@ -203,12 +205,17 @@ def _line_spans(text: str, low: str | None, pats: _Patterns) -> list[tuple[int, 
         if not line or line.isspace():
             continue
         gap_start, previous_end = previous_end, end
+        # What the line says: without its leading spaces and a leading "- ", "* " or "+ " list
+        # marker, which postings put before headings and company introductions too.
+        stripped = line.lstrip()
+        if stripped.startswith(_LIST_MARKERS):
+            stripped = stripped[2:].lstrip()
         if (
-            len(line) <= _MAX_HEADING_CHARS
-            and not line.rstrip().endswith(_SENTENCE_FINAL)
-            and len(line.split()) <= MAX_HEADING_WORDS
+            len(stripped) <= _MAX_HEADING_CHARS
+            and not stripped.rstrip().endswith(_SENTENCE_FINAL)
+            and len(stripped.split()) <= MAX_HEADING_WORDS
         ):
-            heading = pats.heading.match(line)
+            heading = pats.heading.match(stripped)
             if heading:
                 in_section = heading.lastgroup == "section"
                 if in_section:
@@ -226,20 +233,21 @@ def _line_spans(text: str, low: str | None, pats: _Patterns) -> list[tuple[int, 
                 spans.append((start, end))
                 continue
             in_section = False
-        head = line[:_INLINE_HEADING_CHARS]
+        head = stripped[:_INLINE_HEADING_CHARS]
         if (
             (":" in head or "-" in head or "–" in head or "—" in head)
-            and pats.inline_heading.match(line)
-            and not pats.keep_section.match(line.split(":")[0] + ":")
+            and pats.inline_heading.match(stripped)
+            and not pats.keep_section.match(stripped.split(":")[0] + ":")
         ):
             spans.append((start, end))
             continue
         low_line = line.lower() if low is None else low[start:end]
+        low_said = stripped.lower() if low is None else low[end - len(stripped) : end]
         # The cheap pre-check reads single spaces, as the patterns are written (see _spaced).
-        probe = " ".join(low_line.split()) if ("  " in low_line or "\t" in low_line) else low_line
+        probe = " ".join(low_said.split()) if ("  " in low_said or "\t" in low_said) else low_said
         if (
-            (" is " in probe or " are " in probe or probe.lstrip().startswith(_INTRO_STARTS))
-            and pats.intro.match(line.lstrip())
+            (" is " in probe or " are " in probe or probe.startswith(_INTRO_STARTS))
+            and pats.intro.match(stripped)
             and not (pats.role_lower.search(low_line) if line.isascii() else pats.role.search(line))
         ):
             spans.append((start, end))
