@@ -97,8 +97,8 @@ def test_list_markers_do_not_change_what_is_blanked() -> None:
 
 
 def test_a_sentence_about_the_role_is_not_a_company_introduction() -> None:
-    """ "This is a ... role" reads like "Acme is a ...", but "this", "it" or "there" is not a
-    company: the line is job content."""
+    """A line such as "This is a ... role" reads like "Acme is a ...", but "this", "it" or
+    "there" is not a company: the line is job content."""
     for line in (
         "This is an administrative role; publicity is handled by the PR agency.",
         "It is a hands-on post in a small office.",
