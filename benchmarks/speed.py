@@ -282,7 +282,7 @@ STAGES = [
     ("prepare: total", "document.py", "prepare"),
     ("  normalize (HTML, entities, mojibake)", "text.py", "normalize"),
     ("  find boilerplate", "boilerplate.py", "boilerplate_spans"),
-    ("  tokens and offsets", "document.py", "_split"),
+    ("  tokens and offsets", "document.py", "_split_lower"),
     ("  detect language", "language.py", "detect_language"),
     ("score: total (batch)", "scoring.py", "analyze_many"),
     ("  rule matching", "matching.py", "match"),
