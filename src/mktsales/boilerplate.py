@@ -12,6 +12,9 @@ Three mechanisms, from coarse to fine:
 2. a paragraph that opens with a company introduction ("Acme is a leading...", "We are a...") and
    never speaks to the candidate ("you", "this role", "looking for") is blanked whole;
 3. any other sentence that matches an equal-opportunity, legal or company-size pattern is blanked.
+
+The line checks of 1 and 2 read a line without its leading spaces and a leading "- ", "* " or "+ "
+list marker, so bulleting a posting's lines does not change what is blanked.
 """
 
 from __future__ import annotations
