@@ -217,6 +217,7 @@ def _line_spans(text: str, low: str | None, pats: _Patterns) -> list[tuple[int, 
         stripped = line.lstrip()
         if stripped.startswith(_LIST_MARKERS):
             stripped = stripped[2:].lstrip()
+        low_said = stripped.lower() if low is None else low[end - len(stripped) : end]
         if (
             len(stripped) <= _MAX_HEADING_CHARS
             and not stripped.rstrip().endswith(_SENTENCE_FINAL)
@@ -225,7 +226,7 @@ def _line_spans(text: str, low: str | None, pats: _Patterns) -> list[tuple[int, 
             # On an ASCII line, the case-sensitive pattern on its lower-cased form (about half the
             # time of the case-insensitive one, measured).
             if low is not None and stripped.isascii():
-                heading = pats.heading_lower.match(low[end - len(stripped) : end])
+                heading = pats.heading_lower.match(low_said)
             else:
                 heading = pats.heading.match(stripped)
             if heading:
@@ -254,7 +255,6 @@ def _line_spans(text: str, low: str | None, pats: _Patterns) -> list[tuple[int, 
             spans.append((start, end))
             continue
         low_line = line.lower() if low is None else low[start:end]
-        low_said = stripped.lower() if low is None else low[end - len(stripped) : end]
         # The cheap pre-check reads single spaces, as the patterns are written (see _spaced).
         probe = " ".join(low_said.split()) if ("  " in low_said or "\t" in low_said) else low_said
         if (

@@ -48,8 +48,11 @@ def _head_length(tokens: list[str]) -> tuple[int, bool]:
     return len(tokens), False
 
 
-def _lower(text: str) -> str:
-    low = text.lower()
+def _lower(text: str, low: str | None = None) -> str:
+    """``text`` lower-cased one character per character; ``low`` is ``text.lower()`` when the
+    caller has it."""
+    if low is None:
+        low = text.lower()
     if len(low) == len(text):
         return low
     # A few characters lower-case to two ("İ"); keep one character per character.
@@ -264,7 +267,7 @@ def prepare(text: str, title: str | None = None) -> Document:
     body_text = body.text
     # One lower-casing serves the tokens and the boilerplate search.
     low = body_text.lower()
-    tokens, offsets = _split_lower(low if len(low) == len(body_text) else _lower(body_text))
+    tokens, offsets = _split_lower(_lower(body_text, low))
     if tokens:
         blanked = boilerplate_spans(body_text, tokens, lower=low)
         if blanked:
