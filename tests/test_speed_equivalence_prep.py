@@ -169,3 +169,51 @@ def test_lower_case_cue_patterns_agree_on_ascii_lines(words: list[str], data: st
     for slow, fast in ((pats.role, pats.role_lower), (pats.section_end, pats.section_end_lower)):
         a, b = slow.search(line), fast.search(line.lower())
         assert (a.span() if a else None) == (b.span() if b else None)
+
+
+EEO_WORDS = [
+    "We",
+    "are",
+    "an",
+    "EQUAL",
+    "Opportunity",
+    "employer",
+    "without",
+    "Regard",
+    "to",
+    "race",
+    "Colour",
+    "sexual",
+    "orientation",
+    "Veteran",
+    "status",
+    "reasonable",
+    "Accommodations",
+    "Diversity",
+    "inclusion",
+    "é",
+    "–",
+    ".",
+    "\n",
+]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(EEO_WORDS), max_size=40))
+def test_sentence_patterns_on_lower_cased_ascii_agree(words: list[str]) -> None:
+    """The sentence patterns find the same sentences when an ASCII sentence is searched in its
+    lower-cased form (the fast path) as when every sentence is searched ignoring case."""
+    from mktsales.boilerplate import _patterns, _sentence_around, _sentence_spans
+
+    text = " ".join(words)
+    low = text.lower()
+    pats = _patterns()
+    present = pats.anchors.intersection(tokenize(text))
+    expected = []
+    for anchor in present:
+        pos = low.find(anchor)
+        while pos != -1:
+            start, end = _sentence_around(text, pos, pos + len(anchor))
+            expected += [(start, end) for rx in pats.anchor_rules[anchor] if rx.search(text, start, end)]
+            pos = low.find(anchor, end)
+    assert _sentence_spans(text, low, present, pats) == expected

@@ -50,6 +50,8 @@ _WORD_RE = re.compile(r"[^\W_]+")
 class _Patterns:
     #: The sentence patterns that each anchor word calls for.
     anchor_rules: dict[str, tuple[re.Pattern[str], ...]]
+    #: The same patterns, for the lower-cased form of an ASCII sentence (see _for_lower_ascii).
+    anchor_rules_lower: dict[str, tuple[re.Pattern[str], ...]]
     anchors: frozenset[str]
     #: A whole-line heading; ``lastgroup`` names its kind: "keep", "section" or "other".
     heading: re.Pattern[str]
@@ -145,6 +147,7 @@ def _patterns() -> _Patterns:
     )
     return _Patterns(
         anchor_rules={anchor: tuple(rxs) for anchor, rxs in rules.items()},
+        anchor_rules_lower={anchor: tuple(_for_lower_ascii(rx.pattern) for rx in rxs) for anchor, rxs in rules.items()},
         anchors=frozenset(rules),
         heading=re.compile(heading, flags),
         heading_lower=_for_lower_ascii(heading),
@@ -190,7 +193,7 @@ def boilerplate_spans(
     spans = _line_spans(text, low if aligned else None, pats)
     present = pats.anchors.intersection(words)
     if present:
-        spans += _sentence_spans(text, low if aligned else text, present, pats)
+        spans += _sentence_spans(text, low if aligned else None, present, pats)
     spans.sort()
     return spans
 
@@ -254,34 +257,42 @@ def _line_spans(text: str, low: str | None, pats: _Patterns) -> list[tuple[int, 
         ):
             spans.append((start, end))
             continue
-        low_line = line.lower() if low is None else low[start:end]
         # The cheap pre-check reads single spaces, as the patterns are written (see _spaced).
         probe = " ".join(low_said.split()) if ("  " in low_said or "\t" in low_said) else low_said
         if (
             (" is " in probe or " are " in probe or probe.startswith(_INTRO_STARTS))
             and pats.intro.match(stripped)
-            and not (pats.role_lower.search(low_line) if line.isascii() else pats.role.search(line))
+            and not (
+                pats.role_lower.search(line.lower() if low is None else low[start:end])
+                if line.isascii()
+                else pats.role.search(line)
+            )
         ):
             spans.append((start, end))
     return spans
 
 
-def _sentence_spans(text: str, low: str, present: frozenset[str], pats: _Patterns) -> list[tuple[int, int]]:
+def _sentence_spans(text: str, low: str | None, present: frozenset[str], pats: _Patterns) -> list[tuple[int, int]]:
     """The sentences that hold one of the ``present`` anchor words and match one of its patterns.
 
-    ``low`` is ``text.lower()``, or ``text`` itself when lower-casing changed its length.
+    ``low`` is ``text.lower()`` when it has the same length as ``text``, else None.
     """
     # A sentence pattern is tried only on the sentences that hold one of its anchor words (found
     # with str.find), never across the whole text: scanning a posting with each pattern cost ten
-    # times more (measured).
+    # times more (measured). An ASCII sentence is searched case-sensitively in its lower-cased form
+    # (see _for_lower_ascii): a sixth less time for the sentence patterns (measured).
     spans: list[tuple[int, int]] = []
+    where = text if low is None else low
     for anchor in present:
-        rules = pats.anchor_rules[anchor]
-        pos = low.find(anchor)
+        rules, rules_lower = pats.anchor_rules[anchor], pats.anchor_rules_lower[anchor]
+        pos = where.find(anchor)
         while pos != -1:
             start, end = _sentence_around(text, pos, pos + len(anchor))
-            spans += [(start, end) for rx in rules if rx.search(text, start, end)]
-            pos = low.find(anchor, end)
+            if low is not None and text[start:end].isascii():
+                spans += [(start, end) for rx in rules_lower if rx.search(low, start, end)]
+            else:
+                spans += [(start, end) for rx in rules if rx.search(text, start, end)]
+            pos = where.find(anchor, end)
     return spans
 
 
