@@ -217,3 +217,39 @@ def test_sentence_patterns_on_lower_cased_ascii_agree(words: list[str]) -> None:
             expected += [(start, end) for rx in pats.anchor_rules[anchor] if rx.search(text, start, end)]
             pos = low.find(anchor, end)
     assert _sentence_spans(text, low, present, pats) == expected
+
+
+def _plain_vote(words: list[str]) -> str:
+    """Reference: the function-word vote over every word, without the early exit."""
+    from mktsales.language import MIN_OTHER_HITS, OTHER_LANGUAGE_RATIO
+
+    table = _stopwords()
+    hits: dict[str, int] = {}
+    for w in words:
+        if w in table:
+            hits[table[w]] = hits.get(table[w], 0) + 1
+    english = hits.pop("en", 0)
+    if not hits:
+        return "en"
+    lang, count = max(hits.items(), key=lambda kv: (kv[1], kv[0]))
+    return lang if count >= MIN_OTHER_HITS and count > OTHER_LANGUAGE_RATIO * english else "en"
+
+
+def _function_words() -> dict[str, list[str]]:
+    by_language: dict[str, list[str]] = {}
+    for word, lang in sorted(_stopwords().items()):
+        by_language.setdefault(lang, []).append(word)
+    return by_language
+
+
+@SETTINGS
+@given(st.data())
+def test_language_vote_early_exit_agrees_with_the_full_vote(data: st.DataObject) -> None:
+    """Stopping when the other languages' function words are too few gives the full vote's answer,
+    on texts that mix English, one other language (near the vote's thresholds) and a second one."""
+    by_language = _function_words()
+    others = sorted(lang for lang in by_language if lang != "en")
+    first, second = data.draw(st.sampled_from(others)), data.draw(st.sampled_from(others))
+    pool = by_language["en"][:3] + by_language[first][:3] + by_language[second][:1] + ["sales", "team", "brand"]
+    words = data.draw(st.lists(st.sampled_from(pool), min_size=12, max_size=30))
+    assert detect_language(words) == _plain_vote(words)
