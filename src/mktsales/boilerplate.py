@@ -133,10 +133,13 @@ def _patterns() -> _Patterns:
     section = _alt(raw["section_headings"])
     keep = _alt(raw["not_boilerplate_headings"])
     rules: dict[str, list[re.Pattern[str]]] = {}
+    rules_lower: dict[str, list[re.Pattern[str]]] = {}
     for rule in raw["sentences"]:
-        rx = re.compile(_spaced(rule["pattern"]), flags)
+        pattern = _spaced(rule["pattern"])
+        rx, rx_lower = re.compile(pattern, flags), _for_lower_ascii(pattern)
         for anchor in frozenset(rule["anchors"]):
             rules.setdefault(anchor, []).append(rx)
+            rules_lower.setdefault(anchor, []).append(rx_lower)
     # One match call instead of three (not-boilerplate, boilerplate section, other heading): the
     # branches are tried in turn, as the three patterns were, and the first that matches wins. No
     # heading starts with a space, so the leading spaces are taken once, possessively (re-trying
@@ -147,7 +150,7 @@ def _patterns() -> _Patterns:
     )
     return _Patterns(
         anchor_rules={anchor: tuple(rxs) for anchor, rxs in rules.items()},
-        anchor_rules_lower={anchor: tuple(_for_lower_ascii(rx.pattern) for rx in rxs) for anchor, rxs in rules.items()},
+        anchor_rules_lower={anchor: tuple(rxs) for anchor, rxs in rules_lower.items()},
         anchors=frozenset(rules),
         heading=re.compile(heading, flags),
         heading_lower=_for_lower_ascii(heading),
