@@ -110,7 +110,15 @@ def _cmd_train(args: argparse.Namespace) -> int:
         if not args.quiet:
             sys.stderr.write(msg + "\n")
 
-    result = train(args.data, args.out, seed=args.seed, log=log)
+    incumbent = None
+    if not args.no_incumbent:
+        from mktsales.persistence import default_model_card
+
+        try:
+            incumbent = default_model_card().get("chosen")
+        except (OSError, ValueError):  # no model shipped with this copy: choose the best on dev
+            incumbent = None
+    result = train(args.data, args.out, seed=args.seed, incumbent=incumbent, log=log)
     card = result.card
     sys.stdout.write(
         f"wrote {result.model_path} (sha256 {result.sha256})\n"
@@ -155,6 +163,12 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--data", default="data/corpus", help="corpus directory with train/dev/test.jsonl")
     p.add_argument("--out", default="models", help="output directory")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument(
+        "--no-incumbent",
+        action="store_true",
+        help="take the best setting on dev even when it beats the shipped model's setting by less than "
+        "one standard error (by default the shipped setting is kept then)",
+    )
     p.add_argument("--quiet", action="store_true")
     p.set_defaults(func=_cmd_train)
     p = sub.add_parser("rules", help="validate a rules file and summarise it (default: the shipped rules)")

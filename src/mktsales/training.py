@@ -3,8 +3,10 @@
 ``mktsales train`` (``make train``) runs :func:`train`:
 
 1. read the fixed splits of ``data/corpus``;
-2. fit one model per point of :data:`GRID` on ``train`` and keep the best macro-F1 on ``dev``;
-3. refit that point with calibration on ``train``;
+2. fit one model per point of :data:`GRID` on ``train`` and score each on ``dev``; keep the released
+   setting (the *incumbent*) unless the best dev macro-F1 beats it by more than one paired-bootstrap
+   standard error (:mod:`mktsales.selection`), else take the best;
+3. refit that point with calibration on ``train``, and choose the title blend on ``dev`` the same way;
 4. choose the ``uncertain`` thresholds on ``dev`` for :data:`TARGET_PRECISION`;
 5. evaluate once on ``test``;
 6. write the model, its sha256, ``model_card.json``, ``MODEL_CARD.md`` and a reliability plot.
@@ -19,6 +21,7 @@ import itertools
 import json
 import platform
 import time
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from os import PathLike
@@ -36,6 +39,7 @@ from mktsales.metrics import (
     reliability_bins,
 )
 from mktsales.persistence import DEFAULT_MODEL_NAME, save_model
+from mktsales.selection import Candidate, Selection, select
 
 __all__ = ["GRID", "TARGET_PRECISION", "TrainResult", "train"]
 
@@ -134,6 +138,7 @@ def train(
     *,
     seed: int = 0,
     grid: dict[str, list[Any]] | None = None,
+    incumbent: Mapping[str, Any] | None = None,
     log: Any = None,
 ) -> TrainResult:
     """Train, tune on dev, test once, and write the model and its card.
@@ -148,6 +153,10 @@ def train(
         Seed of the calibration folds.
     grid : dict, optional
         Hyper-parameter grid (default :data:`GRID`).
+    incumbent : mapping, optional
+        The released model's chosen parameters (its card's ``chosen``; the CLI passes the shipped
+        model's). A grid point or title blend that beats them on dev by no more than one standard
+        error does not replace them. None chooses the best on dev.
     log : callable, optional
         Called with progress lines (for the CLI).
 
@@ -166,29 +175,53 @@ def train(
     X_train, y_train = _xy(corpus["train"])
     grid = grid or GRID
     keys = sorted(grid)
+    dev_gold = [r.label for r in corpus["dev"]]
+    # The incumbent counts only if it was trained with the same fixed parameters.
+    inc = dict(incumbent) if incumbent is not None else None
+    if inc is not None and any(inc.get(k) != v for k, v in FIXED.items()):
+        inc = None
     results = []
+    candidates = []
     for values in itertools.product(*(grid[k] for k in keys)):
         params = dict(zip(keys, values, strict=True))
         est = MktSalesClassifier(calibrate=False, random_state=seed, **FIXED, **params).fit(X_train, y_train)
-        dev_eval = _evaluate(Classifier(est.scorer_), corpus["dev"])
-        results.append({"params": params, "dev_macro_f1": dev_eval["macro_f1"], "dev_mvs_f1": dev_eval["mvs_f1"]})
-        say(f"grid {params}: dev macro-F1 {dev_eval['macro_f1']:.4f}, mvs-F1 {dev_eval['mvs_f1']:.4f}")
+        dev_labels, dev_scores, _ = _score(Classifier(est.scorer_), corpus["dev"])
+        summary: dict[str, Any] = dict(classification_summary(dev_gold, dev_labels, dev_scores))
+        results.append({"params": params, "dev_macro_f1": summary["macro_f1"], "dev_mvs_f1": summary["mvs_f1"]})
+        candidates.append(Candidate(params, float(summary["macro_f1"]), dev_labels))
+        say(f"grid {params}: dev macro-F1 {summary['macro_f1']:.4f}, mvs-F1 {summary['mvs_f1']:.4f}")
     # best dev macro-F1; ties broken towards the stronger regularisation and rule_scale nearest 1
-    best = max(
-        results,
-        key=lambda r: (round(r["dev_macro_f1"], 6), -r["params"]["C"], -abs(np.log(r["params"]["rule_scale"]))),
+    grid_choice = select(
+        candidates,
+        dev_gold,
+        incumbent=None if inc is None else {k: inc.get(k) for k in keys},
+        tie_break=lambda c: (-c.params["C"], -abs(np.log(c.params["rule_scale"]))),
     )
-    say(f"chosen {best['params']}")
+    best = {"params": dict(grid_choice.chosen.params)}
+    say(f"chosen {best['params']} ({_selection_words(grid_choice)})")
     final = MktSalesClassifier(calibrate=True, random_state=seed, **FIXED, **best["params"]).fit(X_train, y_train)
     state = final.to_state()
     uncal = MktSalesClassifier(calibrate=False, random_state=seed, **FIXED, **best["params"]).fit(X_train, y_train)
     blends = []
+    blend_candidates = []
     for blend in TITLE_BLENDS:
         state["params"]["title_blend"] = blend
-        score = _evaluate(Classifier(Scorer(state, rules=final.scorer_.rules)), corpus["dev"])["macro_f1"]
+        blend_labels, blend_scores, _ = _score(Classifier(Scorer(state, rules=final.scorer_.rules)), corpus["dev"])
+        blend_summary: dict[str, Any] = dict(classification_summary(dev_gold, blend_labels, blend_scores))
+        score = float(blend_summary["macro_f1"])
         blends.append({"title_blend": blend, "dev_macro_f1": score})
+        blend_candidates.append(Candidate({"title_blend": blend}, score, blend_labels))
         say(f"title_blend {blend}: dev macro-F1 {score:.4f}")
-    chosen_blend = max(blends, key=lambda b: (round(b["dev_macro_f1"], 6), -b["title_blend"]))["title_blend"]
+    # The incumbent's blend counts only when the grid kept the incumbent's setting.
+    same_setting = inc is not None and all(inc.get(k) == v for k, v in best["params"].items())
+    blend_choice = select(
+        blend_candidates,
+        dev_gold,
+        incumbent={"title_blend": inc.get("title_blend")} if same_setting and inc is not None else None,
+        tie_break=lambda c: -c.params["title_blend"],
+    )
+    chosen_blend = blend_choice.chosen.params["title_blend"]
+    say(f"title_blend chosen {chosen_blend} ({_selection_words(blend_choice)})")
     state["params"]["title_blend"] = chosen_blend
     uncal_state = uncal.to_state()
     uncal_state = {**uncal_state, "params": {**uncal_state["params"], "title_blend": chosen_blend}}
@@ -238,6 +271,7 @@ def train(
         "features": {"vocabulary": len(state["vocabulary"]), "rule_columns": len(state["rule_columns"])},
         "grid": results,
         "chosen": {**FIXED, **best["params"], "title_blend": chosen_blend},
+        "selection": {"grid": grid_choice.as_dict(), "title_blend": blend_choice.as_dict()},
         "title_blends": blends,
         "thresholds": state["thresholds"],
         "target_precision": TARGET_PRECISION,
@@ -249,6 +283,15 @@ def train(
     (out / "MODEL_CARD.md").write_text(_card_markdown(card), "utf-8")
     _reliability_plot(dev_metrics["reliability"], out / "reliability_dev.png")
     return TrainResult(model_path, digest, card)
+
+
+def _selection_words(sel: Selection) -> str:
+    if sel.incumbent is None:
+        return "best on dev; no incumbent"
+    if sel.best is sel.incumbent:
+        return "the incumbent, best on dev"
+    verb = "kept" if sel.kept_incumbent else "replaced"
+    return f"incumbent {verb}: best beats it by {sel.margin:.4f}, one standard error {sel.standard_error:.4f}"
 
 
 def _fmt(x: Any) -> str:
@@ -299,6 +342,26 @@ def _card_markdown(card: dict[str, Any]) -> str:
         lines.append(f"| {r['params']} | {r['dev_macro_f1']:.4f} | {r['dev_mvs_f1']:.4f} |")
     lines += ["", "Title blend (weight of the title scored alone, chosen on dev after the grid):", ""]
     lines += [f"- {b['title_blend']}: dev macro-F1 {b['dev_macro_f1']:.4f}" for b in card["title_blends"]]
+    sel = card.get("selection")
+    if sel:
+        lines += [
+            "",
+            "Selection rule: the released setting (the incumbent) is kept unless the best on dev beats it by "
+            "more than one paired-bootstrap standard error of the macro-F1 difference (1000 resamples of the "
+            "dev rows, seed 0); without an incumbent the best on dev is taken.",
+            "",
+        ]
+        for what, s in (("grid", sel["grid"]), ("title blend", sel["title_blend"])):
+            if s["incumbent"] is None:
+                lines.append(f"- {what}: no incumbent; best on dev {s['best']}")
+            elif s["best"] == s["incumbent"]:
+                lines.append(f"- {what}: the incumbent {s['incumbent']} is also the best on dev")
+            else:
+                verb = "kept" if s["kept_incumbent"] else "replaced"
+                lines.append(
+                    f"- {what}: incumbent {s['incumbent']} {verb}; best {s['best']} beats it by "
+                    f"{s['margin']:.4f}, one standard error {s['standard_error']:.4f}"
+                )
     th = card["thresholds"]
     lines += [
         "",
