@@ -109,3 +109,20 @@ def test_phrase_trie_finds_what_spacy_phrasematcher_finds(repo: Path) -> None:
         assert ours == theirs
         n_matches += len(ours)
     assert n_matches > 10_000  # the comparison covered real matches
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("We're looking for a hunter to open new accounts", ["sal.nature.hunter"]),
+        ("Business Hunter (SaaS)", ["sal.nature.hunter"]),
+        ("Hunter Sales Executive", ["sal.nature.hunter-mindset"]),
+        ("You bring a hunter mentality", ["sal.nature.hunter"]),
+        ("Bounty Hunter", []),
+        ("Lion Hunter", []),
+        ("Head Hunter for executive search", []),
+    ],
+)
+def test_hunter_means_sales_only_in_sales_jargon(text: str, expected: list[str]) -> None:
+    """'Hunter' is sales jargon for a new-business seller; a hunter of animals or bounties is not."""
+    assert [i for i in _ids(text) if "hunter" in i] == expected
