@@ -62,3 +62,27 @@ def test_untrusted_model_is_refused_with_exit_code_2(tmp_path: Path, capsys: pyt
 def test_usage_error_exit_code(capsys: pytest.CaptureFixture[str]) -> None:
     """Unknown commands are usage errors (exit 2)."""
     assert main(["frobnicate"]) == 2
+
+
+@pytest.mark.parametrize("flag", [False, True])
+def test_train_passes_the_shipped_setting_as_incumbent_unless_told_not_to(
+    flag: bool, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`mktsales train` hands the shipped model's chosen setting to the selection rule;
+    `--no-incumbent` hands none."""
+    import mktsales.training
+    from mktsales.persistence import default_model_card
+    from mktsales.training import TrainResult
+
+    seen: dict[str, object] = {}
+
+    def fake_train(corpus: object, out: object, *, seed: int, incumbent: object, log: object) -> TrainResult:
+        seen["incumbent"] = incumbent
+        metrics = {"macro_f1": 0.5, "mvs_f1": 0.5}
+        return TrainResult(tmp_path / "m.joblib", "0" * 64, {"dev": metrics, "test": metrics})
+
+    monkeypatch.setattr(mktsales.training, "train", fake_train)
+    argv = ["train", "--out", str(tmp_path), "--quiet"] + (["--no-incumbent"] if flag else [])
+    assert main(argv) == 0
+    assert seen["incumbent"] == (None if flag else default_model_card()["chosen"])
+    assert "wrote" in capsys.readouterr().out
