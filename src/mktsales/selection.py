@@ -21,6 +21,7 @@ from typing import Any
 
 import numpy as np
 
+from mktsales.bootstrap import _bootstrap_sums, _prf
 from mktsales.exceptions import ParameterError
 
 __all__ = ["Candidate", "Selection", "macro_f1_difference_se", "select"]
@@ -92,16 +93,11 @@ class Selection:
         }
 
 
-def _macro_f1_rows(counts: np.ndarray, k: int) -> np.ndarray:
-    """Macro-F1 of every row of flattened ``k x k`` confusion counts (gold-major), over the classes
-    present in gold; an undefined F1 (no prediction and no gold of a class) counts 0."""
-    cm = counts.reshape(-1, k, k).astype(np.float64)
-    tp = np.diagonal(cm, axis1=1, axis2=2)
-    gold = cm.sum(axis=2)
-    pred = cm.sum(axis=1)
-    denom = gold + pred
-    f1 = np.divide(2.0 * tp, denom, out=np.zeros_like(tp), where=denom > 0)
-    present = gold > 0
+def _macro_f1_rows(cm: np.ndarray) -> np.ndarray:
+    """Macro-F1 of confusion matrices (shape (B, k, k), rows gold) over the classes present in each
+    one's gold, as :func:`mktsales.metrics.macro_f1` counts it; an undefined F1 counts 0."""
+    _, _, f1 = _prf(cm)
+    present = cm.sum(axis=2) > 0
     return np.asarray((f1 * present).sum(axis=1) / np.maximum(present.sum(axis=1), 1))
 
 
@@ -147,19 +143,16 @@ def macro_f1_difference_se(
     code = {label: i for i, label in enumerate(labels)}
     k = len(labels)
     g = np.fromiter((code[x] for x in gold), dtype=np.int64, count=n)
-    cells_a = g * k + np.fromiter((code[x] for x in pred_a), dtype=np.int64, count=n)
-    cells_b = g * k + np.fromiter((code[x] for x in pred_b), dtype=np.int64, count=n)
-    rng = np.random.default_rng(seed)
-    diffs = np.empty(n_resamples)
-    step = max(1, 2_000_000 // n)  # resamples per chunk, to bound memory
-    for start in range(0, n_resamples, step):
-        stop = min(n_resamples, start + step)
-        idx = rng.integers(0, n, size=(stop - start, n))
-        offset = (np.arange(stop - start) * k * k)[:, None]
-        size = (stop - start) * k * k
-        a = np.bincount((cells_a[idx] + offset).ravel(), minlength=size)
-        b = np.bincount((cells_b[idx] + offset).ravel(), minlength=size)
-        diffs[start:stop] = _macro_f1_rows(b, k) - _macro_f1_rows(a, k)
+    # One-hot confusion cells of both systems side by side: a resample's column sums are the two
+    # confusion matrices of the same rows (the evaluation harness's paired bootstrap, see
+    # mktsales.bootstrap).
+    F = np.zeros((n, 2 * k * k))
+    rows = np.arange(n)
+    for side, pred in enumerate((pred_a, pred_b)):
+        p = np.fromiter((code[x] for x in pred), dtype=np.int64, count=n)
+        F[rows, side * k * k + g * k + p] = 1.0
+    S = _bootstrap_sums(F, n_resamples, np.random.default_rng(seed))
+    diffs = _macro_f1_rows(S[:, k * k :].reshape(-1, k, k)) - _macro_f1_rows(S[:, : k * k].reshape(-1, k, k))
     return float(diffs.std(ddof=1))
 
 
