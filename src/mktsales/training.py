@@ -213,12 +213,11 @@ def train(
         blend_candidates.append(Candidate({"title_blend": blend}, score, blend_labels))
         say(f"title_blend {blend}: dev macro-F1 {score:.4f}")
     # The incumbent's blend counts only when the grid kept the incumbent's setting.
-    same_setting = inc is not None and all(inc.get(k) == v for k, v in best["params"].items())
+    blend_incumbent = None
+    if inc is not None and all(inc.get(k) == v for k, v in best["params"].items()):
+        blend_incumbent = {"title_blend": inc.get("title_blend")}
     blend_choice = select(
-        blend_candidates,
-        dev_gold,
-        incumbent={"title_blend": inc.get("title_blend")} if same_setting and inc is not None else None,
-        tie_break=lambda c: -c.params["title_blend"],
+        blend_candidates, dev_gold, incumbent=blend_incumbent, tie_break=lambda c: -c.params["title_blend"]
     )
     chosen_blend = blend_choice.chosen.params["title_blend"]
     say(f"title_blend chosen {chosen_blend} ({_selection_words(blend_choice)})")
