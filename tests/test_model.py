@@ -175,3 +175,45 @@ def test_function_word_ngrams_can_be_left_out(small_training_set: Data) -> None:
     np.testing.assert_array_equal(fast_known, ref_known)
     # "to" and "the" are no features but count as known words, as they did before.
     assert fast_known[-1] == sum(w in est.vocabulary_ for w in ("sell", "buyer")) + 2
+
+
+def test_function_word_ngrams_can_be_left_out_of_short_texts_only(small_training_set: Data) -> None:
+    """With drop_function_ngrams="short", postings keep their function-word n-grams and titles
+    and tasks lose them, at training and at prediction, through the compiled index and the string
+    terms alike; the setting survives the state round trip and other values are refused."""
+    from mktsales.document import prepare
+    from mktsales.features import SHORT_TEXT_WORDS, function_forms
+    from mktsales.scoring import Scorer
+
+    X, y = small_training_set
+    filler = " ".join(["such as the brand and the campaign of the season"] * 6)  # 60 words
+    assert len(prepare(filler).words()) > SHORT_TEXT_WORDS
+    X2, y2 = [*X, filler, filler], [*y, "marketing", "marketing"]
+    est = MktSalesClassifier(min_df=1, cv=3, stemmed=True, drop_function_ngrams="short").fit(X2, y2)
+    assert {"such as", "of the"} <= set(est.vocabulary_)  # learnt from the long texts
+    forms = function_forms(True)
+    only_short = MktSalesClassifier(min_df=1, cv=3, stemmed=True, drop_function_ngrams="short").fit(X, y)
+    assert max(len(prepare(t).words()) for t in X) <= SHORT_TEXT_WORDS
+    assert not [t for t in only_short.vocabulary_ if set(t.split(" ")) <= forms]  # all texts short
+    again = MktSalesClassifier.from_state(est.to_state())
+    assert again.drop_function_ngrams == "short"
+    np.testing.assert_array_equal(again.predict_proba(X[:10]), est.predict_proba(X[:10]))
+
+    long_text = " ".join(["such as of the"] * 15)  # 60 words, every one a function word
+    docs = [prepare("such as of the"), prepare(long_text), *(prepare(t) for t in X[:20])]
+    words = [d.words() for d in docs]
+    heads = [d.head_word_count for d in docs]
+    fast = Scorer(est.to_state())
+    reference = Scorer(est.to_state())
+    reference.__dict__["term_index"] = None  # score with string terms instead
+    fast_logits, fast_known = fast._text_logits(words, heads)
+    ref_logits, ref_known = reference._text_logits(words, heads)
+    np.testing.assert_allclose(fast_logits, ref_logits, rtol=1e-12)
+    np.testing.assert_array_equal(fast_known, ref_known)
+    # The short text has no feature left: its logits are the intercepts; the long one has some.
+    np.testing.assert_array_equal(fast_logits[0], fast._intercept_both)
+    assert not np.allclose(fast_logits[1], fast._intercept_both)
+    assert fast_known[0] == 4  # function words still count as known words
+
+    with pytest.raises(ParameterError, match="'short'"):
+        MktSalesClassifier(drop_function_ngrams="long").fit(X, y)

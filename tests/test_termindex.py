@@ -12,7 +12,15 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 
 from mktsales.api import Classifier
 from mktsales.document import prepare
-from mktsales.features import function_forms, stem, text_terms, tfidf_row
+from mktsales.features import (
+    SHORT_TEXT_WORDS,
+    FunctionNgrams,
+    drops_function_ngrams,
+    function_forms,
+    stem,
+    text_terms,
+    tfidf_row,
+)
 from mktsales.model import MktSalesClassifier
 from mktsales.termindex import TermIndex
 
@@ -37,28 +45,47 @@ def _identity(terms: list[str]) -> list[str]:
         (False, False, (1, 1), False),
         (True, False, (1, 2), True),
         (False, True, (1, 2), True),
+        (True, False, (1, 2), "short"),
+        (False, True, (1, 2), "short"),
+        (True, True, (1, 1), "short"),
     ],
 )
 def test_rows_equal_the_string_terms(
-    repo: Path, stemmed: bool, head: bool, ngram_range: tuple[int, int], drop: bool
+    repo: Path, stemmed: bool, head: bool, ngram_range: tuple[int, int], drop: FunctionNgrams
 ) -> None:
     """For each model configuration, every row (features, values, known words) equals the
     reference built from text_terms and tfidf_row, on texts the vocabulary was and was not fitted on.
-    Without function-word n-grams, function words still count as known words."""
+    Without function-word n-grams, function words still count as known words; with ``"short"``,
+    only titles and tasks lose them, postings keep them."""
     docs = _docs(repo, 400)
     skipped = function_forms(stemmed) if drop else frozenset()
 
     def terms(d):  # type: ignore[no-untyped-def]
+        words = d.words()
         return text_terms(
-            d.words(), ngram_range, stemmed=stemmed, head=d.head_words() if head else None, drop_function=drop
+            words,
+            ngram_range,
+            stemmed=stemmed,
+            head=d.head_words() if head else None,
+            drop_function=drops_function_ngrams(drop, len(words)),
         )
 
     vec = TfidfVectorizer(analyzer=_identity, min_df=2, sublinear_tf=True).fit([terms(d) for d in docs[:200]])
     vocabulary = list(vec.get_feature_names_out())
     lookup = {t: i for i, t in enumerate(vocabulary)}
-    assert not any(set(t.lstrip("^").split(" ")) <= skipped for t in vocabulary) or not drop
+    function_only = [t for t in vocabulary if set(t.lstrip("^").split(" ")) <= skipped]
+    if drop is True:
+        assert not function_only
+    elif drop == "short":
+        assert function_only  # from the postings, which keep them
     index = TermIndex.build(
-        vocabulary, vec.idf_, ngram_range=ngram_range, stemmed=stemmed, head=head, known_forms=skipped
+        vocabulary,
+        vec.idf_,
+        ngram_range=ngram_range,
+        stemmed=stemmed,
+        head=head,
+        known_forms=skipped,
+        short_words=SHORT_TEXT_WORDS if drop == "short" else None,
     )
     assert index is not None
     words = [d.words() for d in docs]

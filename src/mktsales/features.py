@@ -24,7 +24,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from functools import cache
 from importlib.resources import files
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal, TypeAlias
 
 import numpy as np
 
@@ -40,9 +40,13 @@ if TYPE_CHECKING:
 __all__ = [
     "N_AGGREGATE_FEATURES",
     "RULE_EVIDENCE_SCALE",
+    "SHORT_TEXT_WORDS",
     "TITLE_WEIGHT",
+    "FunctionNgrams",
     "RuleEvidence",
     "aggregate_vector",
+    "check_function_ngrams",
+    "drops_function_ngrams",
     "function_forms",
     "match_weight",
     "ngrams",
@@ -56,6 +60,12 @@ TITLE_WEIGHT = 2.0
 #: Scale of rules-only confidence: total evidence E gives P(not other) = 1 - exp(-E / scale).
 #: One ordinary cue (weight 1) gives 0.63, two give 0.86.
 RULE_EVIDENCE_SCALE = 1.0
+
+#: A text of at most this many words (after boilerplate) is short: a title or a single task. The
+#: corpus's tasks have at most 38 words and its postings at least 74 (``drop_function_ngrams="short"``).
+SHORT_TEXT_WORDS = 50
+#: Which texts lose their function-word n-grams: none (False), all (True), or the short ones.
+FunctionNgrams: TypeAlias = bool | Literal["short"]
 
 _DIMS = tuple(Dimension)
 _POLES = (Pole.MARKETING, Pole.SALES)
@@ -204,6 +214,39 @@ def function_forms(stemmed: bool) -> frozenset[str]:
     raw = json.loads(files("mktsales").joinpath("data/function_words.json").read_text("utf-8"))
     words = frozenset(raw["en"])
     return frozenset(stem(w) for w in words) if stemmed else words
+
+
+def drops_function_ngrams(mode: FunctionNgrams, n_words: int) -> bool:
+    """Whether a text of ``n_words`` words loses its function-word n-grams under ``mode``.
+
+    Parameters
+    ----------
+    mode : bool or "short"
+        A model's ``drop_function_ngrams`` setting: True for every text, ``"short"`` for texts of
+        at most :data:`SHORT_TEXT_WORDS` words (titles and single tasks, where the corpus writers'
+        phrasing says most; a posting keeps them), False for none.
+    n_words : int
+        The text's word count (a Document's ``words()``, the head included).
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> [drops_function_ngrams("short", n) for n in (12, 50, 51)]
+    [True, True, False]
+    """
+    return mode is True or (mode == "short" and n_words <= SHORT_TEXT_WORDS)
+
+
+def check_function_ngrams(mode: object) -> FunctionNgrams:
+    """Return ``mode`` as a valid ``drop_function_ngrams`` setting, or raise ValueError."""
+    if isinstance(mode, (bool, np.bool_)):
+        return bool(mode)
+    if mode == "short":
+        return "short"
+    raise ValueError(f"drop_function_ngrams must be True, False or 'short', not {mode!r}")
 
 
 _KEEP_S = ("ss", "us", "is", "ous", "ics")

@@ -22,7 +22,14 @@ from sklearn.utils.validation import check_is_fitted
 from mktsales.dimensions import LABELS
 from mktsales.document import prepare
 from mktsales.exceptions import InputTypeError, ParameterError
-from mktsales.features import aggregate_vector, rule_evidence, text_terms
+from mktsales.features import (
+    FunctionNgrams,
+    aggregate_vector,
+    check_function_ngrams,
+    drops_function_ngrams,
+    rule_evidence,
+    text_terms,
+)
 from mktsales.rules import RuleSet, load_rules
 from mktsales.scoring import FORMAT, FORMAT_VERSION, Scorer, matcher_for
 
@@ -117,10 +124,13 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         Strip common inflections from words before making n-grams.
     head_features : bool, default=False
         Add features for the words of the head (the title, or the first line of the text).
-    drop_function_ngrams : bool, default=False
+    drop_function_ngrams : bool or "short", default=False
         Leave out of the TF-IDF features the n-grams made only of English function words ("such
         as", "of the", "to"; see :func:`mktsales.features.function_forms`): they record how the
-        training texts were written rather than the job they describe.
+        training texts were written rather than the job they describe. ``"short"`` leaves them out
+        of short texts only (titles and single tasks, at most
+        :data:`~mktsales.features.SHORT_TEXT_WORDS` words) and keeps them for postings, at
+        training and at prediction alike.
     title_blend : float, default=0.0
         Weight in [0, 1) of the title scored on its own, combined geometrically with the whole text
         (see :meth:`mktsales.scoring.Scorer.analyze_many`); applied at prediction time only.
@@ -173,7 +183,7 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         ngram_range: tuple[int, int] = (1, 2),
         stemmed: bool = False,
         head_features: bool = False,
-        drop_function_ngrams: bool = False,
+        drop_function_ngrams: FunctionNgrams = False,
         title_blend: float = 0.0,
         min_df: int | float = 2,
         max_df: float = 1.0,
@@ -230,6 +240,10 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
             raise ParameterError(f"C must be > 0, got {self.C!r}")
         if not self.rule_scale >= 0:
             raise ParameterError(f"rule_scale must be >= 0, got {self.rule_scale!r}")
+        try:
+            check_function_ngrams(self.drop_function_ngrams)
+        except ValueError as err:
+            raise ParameterError(str(err)) from None
         if self.class_weight not in ("balanced", None):
             raise ParameterError(f"class_weight must be 'balanced' or None, got {self.class_weight!r}")
         if int(self.cv) < 2:
@@ -272,13 +286,19 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
             sublinear_tf=True,
             dtype=np.float64,
         )
-        stemmed, head, drop = bool(self.stemmed), bool(self.head_features), bool(self.drop_function_ngrams)
+        stemmed, head = bool(self.stemmed), bool(self.head_features)
+        drop = check_function_ngrams(self.drop_function_ngrams)
         T = vectorizer.fit_transform(
             [
                 text_terms(
-                    d.words(), ngram_range, stemmed=stemmed, head=d.head_words() if head else None, drop_function=drop
+                    words,
+                    ngram_range,
+                    stemmed=stemmed,
+                    head=d.head_words() if head else None,
+                    drop_function=drops_function_ngrams(drop, len(words)),
                 )
                 for d in docs
+                for words in (d.words(),)
             ]
         )
         vocabulary = vectorizer.get_feature_names_out().tolist()

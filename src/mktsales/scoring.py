@@ -27,8 +27,11 @@ import numpy as np
 from mktsales.dimensions import LABELS
 from mktsales.features import (
     N_AGGREGATE_FEATURES,
+    SHORT_TEXT_WORDS,
     RuleEvidence,
     aggregate_vector,
+    check_function_ngrams,
+    drops_function_ngrams,
     function_forms,
     rule_evidence,
     rules_only_scores,
@@ -132,7 +135,7 @@ class Scorer:
         self.rule_scale = float(params["rule_scale"])
         self.stemmed = bool(params.get("stemmed", False))
         self.head_features = bool(params.get("head_features", False))
-        self.drop_function_ngrams = bool(params.get("drop_function_ngrams", False))
+        self.drop_function_ngrams = check_function_ngrams(params.get("drop_function_ngrams", False))
         # Without their n-grams, function words are no features, but they are words the model knows.
         self._known_forms = function_forms(self.stemmed) if self.drop_function_ngrams else frozenset()
         self.title_blend = float(params.get("title_blend", 0.0))
@@ -173,6 +176,7 @@ class Scorer:
             stemmed=self.stemmed,
             head=self.head_features,
             known_forms=self._known_forms,
+            short_words=SHORT_TEXT_WORDS if self.drop_function_ngrams == "short" else None,
         )
 
     def _to_labels(self, probs: list[float]) -> tuple[float, float, float]:
@@ -268,7 +272,7 @@ class Scorer:
                 self.ngram_range,
                 stemmed=self.stemmed,
                 head=words[:n_head] if self.head_features else None,
-                drop_function=self.drop_function_ngrams,
+                drop_function=drops_function_ngrams(self.drop_function_ngrams, len(words)),
             )
             idx, vals = tfidf_row(terms, self.vocabulary, self.idf)
             order = np.argsort(idx)

@@ -64,6 +64,9 @@ class TermIndex:
     known_forms : frozenset of str, optional
         Word forms that are no feature but count as known words (the function words of a model
         trained without their n-grams).
+    short_words : int, optional
+        For a model that drops the function-word n-grams of short texts only: a sequence of at most
+        this many words loses its features made only of ``known_forms`` (head features included).
     """
 
     def __init__(
@@ -75,16 +78,21 @@ class TermIndex:
         bigrams: bool,
         head: bool,
         known_forms: frozenset[str] = frozenset(),
+        short_words: int | None = None,
     ) -> None:
         self.idf = idf
+        self.short_words = short_words
         self.stemmed = stemmed
         self.bigrams = bigrams
         self.head = head
         word_ids: dict[str, int] = {}
         tables: dict[tuple[bool, int], list[tuple[tuple[int, ...], int]]] = {}
+        #: Per feature: whether it is made only of known_forms (dropped from short sequences).
+        self._function_only = np.zeros(len(terms), dtype=bool)
         for j, term in enumerate(terms):
             tagged = term.startswith(_HEAD_TAG)
             words = (term[1:] if tagged else term).split(" ")
+            self._function_only[j] = known_forms.issuperset(words)
             ids = tuple(word_ids.setdefault(w, len(word_ids)) for w in words)
             tables.setdefault((tagged, len(ids)), []).append((ids, j))
         for form in sorted(known_forms):
@@ -109,6 +117,7 @@ class TermIndex:
         stemmed: bool,
         head: bool,
         known_forms: frozenset[str] = frozenset(),
+        short_words: int | None = None,
     ) -> TermIndex | None:
         """Compile a vocabulary, or return None when its n-gram range is not (1, 1) or (1, 2).
 
@@ -126,6 +135,8 @@ class TermIndex:
             Whether the model has ``^``-tagged head features.
         known_forms : frozenset of str, optional
             Word forms that count as known without being features.
+        short_words : int, optional
+            Sequences of at most this many words lose the features made only of ``known_forms``.
 
         Returns
         -------
@@ -133,7 +144,15 @@ class TermIndex:
         """
         if tuple(ngram_range) not in ((1, 1), (1, 2)):
             return None
-        return cls(terms, idf, stemmed=stemmed, bigrams=ngram_range[1] == 2, head=head, known_forms=known_forms)
+        return cls(
+            terms,
+            idf,
+            stemmed=stemmed,
+            bigrams=ngram_range[1] == 2,
+            head=head,
+            known_forms=known_forms,
+            short_words=short_words,
+        )
 
     @staticmethod
     def _unigram_table(entries: list[tuple[tuple[int, ...], int]], n: int) -> np.ndarray:
@@ -257,6 +276,12 @@ class TermIndex:
                 features, found = self._bigram_features(ids[:-1][head_pairs], ids[1:][head_pairs], True)
                 feature_parts.append(features)
                 row_parts.append(row[:-1][head_pairs][found])
+        if self.short_words is not None:
+            # Short sequences (titles, single tasks) lose the features made only of function words.
+            short = lengths <= self.short_words
+            row_all, feature_all = np.concatenate(row_parts), np.concatenate(feature_parts)
+            keep = ~(short[row_all] & self._function_only[feature_all])
+            row_parts, feature_parts = [row_all[keep]], [feature_all[keep]]
         n_features = len(self.idf)
         # One sort of (row, feature) keys gives each row's features in order and their counts.
         # 32-bit keys sort about twice as fast as 64-bit ones; they are used when they fit.
