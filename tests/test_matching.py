@@ -126,3 +126,28 @@ def test_phrase_trie_finds_what_spacy_phrasematcher_finds(repo: Path) -> None:
 def test_hunter_means_sales_only_in_sales_jargon(text: str, expected: list[str]) -> None:
     """'Hunter' is sales jargon for a new-business seller; a hunter of animals or bounties is not."""
     assert [i for i in _ids(text) if "hunter" in i] == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("Retail Assistants needed for the Christmas season", ["sal.nature.retail-assistant"]),
+        ("Retail Clerk (part-time)", ["sal.nature.retail-clerk"]),
+        ("Retail Worker", ["sal.nature.retail-worker"]),
+        ("Join our retail colleagues on the shop floor", ["sal.nature.retail-colleague"]),
+        ("Retail Team Member", ["sal.nature.retail-team-member"]),
+        ("Salesclerks", ["sal.objective.salesclerk"]),
+        ("Salesworker", ["sal.objective.salesworker"]),
+        ("Salesgirl", ["sal.objective.salesgirl"]),
+        ("Saleslady", ["sal.objective.saleslady"]),
+        ("Cold Callers wanted", ["sal.nature.cold-caller"]),
+        ("B2B Appointment Setter", ["sal.nature.appointment-setter"]),
+        ("Appointment Scheduler (outpatient clinic)", []),
+        ("Retail Pharmacy Assistant", []),
+    ],
+)
+def test_shop_floor_and_telesales_job_nouns(text: str, expected: list[str]) -> None:
+    """The job nouns of shop-floor selling and telesales match as their verbs and phrases do:
+    "retail associate" had a rule and "retail assistant" (the usual UK title) had none, "cold call"
+    had one and "cold caller" none, "salesperson" one and "salesclerk" none."""
+    assert _ids(text) == expected
