@@ -87,12 +87,14 @@ class TermIndex:
         self.head = head
         word_ids: dict[str, int] = {}
         tables: dict[tuple[bool, int], list[tuple[tuple[int, ...], int]]] = {}
-        #: Per feature: whether it is made only of known_forms (dropped from short sequences).
+        #: Per feature: whether it is made only of known_forms (dropped from short sequences; only
+        #: filled in when short_words is set).
         self._function_only = np.zeros(len(terms), dtype=bool)
         for j, term in enumerate(terms):
             tagged = term.startswith(_HEAD_TAG)
             words = (term[1:] if tagged else term).split(" ")
-            self._function_only[j] = known_forms.issuperset(words)
+            if short_words is not None:
+                self._function_only[j] = known_forms.issuperset(words)
             ids = tuple(word_ids.setdefault(w, len(word_ids)) for w in words)
             tables.setdefault((tagged, len(ids)), []).append((ids, j))
         for form in sorted(known_forms):
