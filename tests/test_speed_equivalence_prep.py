@@ -171,6 +171,53 @@ def test_lower_case_cue_patterns_agree_on_ascii_lines(words: list[str], data: st
         assert (a.span() if a else None) == (b.span() if b else None)
 
 
+INTRO_WORDS = [
+    "Acme",
+    "Acme Foods",
+    "is",
+    "are",
+    "a",
+    "An",
+    "THE",
+    "one of",
+    "Europe's",
+    "the UK's",
+    "leading",
+    "We",
+    "we're",
+    "Founded",
+    "in",
+    "BY",
+    "Since",
+    "for more than",
+    "1998",
+    "Our",
+    "story",
+    "At",
+    "Acme.com",
+    ",",
+    "Join",
+    "family",
+    "on a mission",
+    "This",
+    "It",
+    "role",
+]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(INTRO_WORDS), min_size=1, max_size=12), st.data())
+def test_company_introduction_on_lower_cased_ascii_agrees(words: list[str], data: st.DataObject) -> None:
+    """On an ASCII line, the case-sensitive company-introduction pattern on the lower-cased line
+    matches exactly where the case-insensitive one matches the line."""
+    from mktsales.boilerplate import _patterns
+
+    line = data.draw(st.sampled_from([" ", "  ", "\t"])).join(words) + data.draw(st.sampled_from(["", " ", " x"]))
+    pats = _patterns()
+    a, b = pats.intro.match(line), pats.intro_lower.match(line.lower())
+    assert (a.span() if a else None) == (b.span() if b else None)
+
+
 EEO_WORDS = [
     "We",
     "are",

@@ -60,8 +60,9 @@ class _Patterns:
     intro: re.Pattern[str]
     role: re.Pattern[str]
     section_end: re.Pattern[str]
-    #: The same three, for the lower-cased form of an ASCII line (see _for_lower_ascii).
+    #: The same four, for the lower-cased form of an ASCII line (see _for_lower_ascii).
     heading_lower: re.Pattern[str]
+    intro_lower: re.Pattern[str]
     role_lower: re.Pattern[str]
     section_end_lower: re.Pattern[str]
 
@@ -157,6 +158,7 @@ def _patterns() -> _Patterns:
         keep_section=re.compile(rf"^\s*(?:{keep}){tail}", flags),
         inline_heading=re.compile(rf"^\s*(?:{section})\s*[:\-–—]\s+\S", flags),
         intro=re.compile(_alt(raw["company_intro"]), flags),
+        intro_lower=_for_lower_ascii(_alt(raw["company_intro"])),
         role=re.compile(_alt(raw["role_cues"]), flags),
         section_end=re.compile(_alt(raw["section_end_cues"]), flags),
         role_lower=_for_lower_ascii(_alt(raw["role_cues"])),
@@ -264,7 +266,11 @@ def _line_spans(text: str, low: str | None, pats: _Patterns) -> list[tuple[int, 
         probe = " ".join(low_said.split()) if ("  " in low_said or "\t" in low_said) else low_said
         if (
             (" is " in probe or " are " in probe or probe.startswith(_INTRO_STARTS))
-            and pats.intro.match(stripped)
+            and (
+                pats.intro_lower.match(low_said)
+                if low is not None and stripped.isascii()
+                else pats.intro.match(stripped)
+            )
             and not (
                 pats.role_lower.search(line.lower() if low is None else low[start:end])
                 if line.isascii()
