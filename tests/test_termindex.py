@@ -15,7 +15,6 @@ from mktsales.document import prepare
 from mktsales.features import (
     SHORT_TEXT_WORDS,
     FunctionNgrams,
-    drops_function_ngrams,
     function_forms,
     stem,
     text_terms,
@@ -61,13 +60,8 @@ def test_rows_equal_the_string_terms(
     skipped = function_forms(stemmed) if drop else frozenset()
 
     def terms(d):  # type: ignore[no-untyped-def]
-        words = d.words()
         return text_terms(
-            words,
-            ngram_range,
-            stemmed=stemmed,
-            head=d.head_words() if head else None,
-            drop_function=drops_function_ngrams(drop, len(words)),
+            d.words(), ngram_range, stemmed=stemmed, head=d.head_words() if head else None, drop_function=drop
         )
 
     vec = TfidfVectorizer(analyzer=_identity, min_df=2, sublinear_tf=True).fit([terms(d) for d in docs[:200]])

@@ -309,13 +309,14 @@ def text_terms(
     *,
     stemmed: bool = False,
     head: list[str] | None = None,
-    drop_function: bool = False,
+    drop_function: FunctionNgrams = False,
 ) -> list[str]:
     """All TF-IDF terms of a text: word n-grams (optionally stemmed), and the head's words again
     as unigrams and bigrams tagged ``^`` (so a word in the title is a feature of its own).
 
     With ``drop_function``, the n-grams made only of function words (:func:`function_forms`) are
-    left out.
+    left out: from every text (True), or ("short") only when ``words`` has at most
+    :data:`SHORT_TEXT_WORDS` words (see :func:`drops_function_ngrams`).
 
     Examples
     --------
@@ -324,7 +325,7 @@ def text_terms(
     >>> text_terms(["such", "as", "cold", "calls"], stemmed=True, drop_function=True)
     ['cold', 'call', 'as cold', 'cold call']
     """
-    skip = function_forms(stemmed) if drop_function else frozenset()
+    skip = function_forms(stemmed) if drops_function_ngrams(drop_function, len(words)) else frozenset()
     base = [_STEMS.get(w) or stem(w) for w in words] if stemmed else words
     terms = ngrams(base, ngram_range, skip)
     if head:

@@ -26,7 +26,6 @@ from mktsales.features import (
     FunctionNgrams,
     aggregate_vector,
     check_function_ngrams,
-    drops_function_ngrams,
     rule_evidence,
     text_terms,
 )
@@ -291,14 +290,9 @@ class MktSalesClassifier(ClassifierMixin, BaseEstimator):  # type: ignore[misc] 
         T = vectorizer.fit_transform(
             [
                 text_terms(
-                    words,
-                    ngram_range,
-                    stemmed=stemmed,
-                    head=d.head_words() if head else None,
-                    drop_function=drops_function_ngrams(drop, len(words)),
+                    d.words(), ngram_range, stemmed=stemmed, head=d.head_words() if head else None, drop_function=drop
                 )
                 for d in docs
-                for words in (d.words(),)
             ]
         )
         vocabulary = vectorizer.get_feature_names_out().tolist()

@@ -31,7 +31,6 @@ from mktsales.features import (
     RuleEvidence,
     aggregate_vector,
     check_function_ngrams,
-    drops_function_ngrams,
     function_forms,
     rule_evidence,
     rules_only_scores,
@@ -272,7 +271,7 @@ class Scorer:
                 self.ngram_range,
                 stemmed=self.stemmed,
                 head=words[:n_head] if self.head_features else None,
-                drop_function=drops_function_ngrams(self.drop_function_ngrams, len(words)),
+                drop_function=self.drop_function_ngrams,
             )
             idx, vals = tfidf_row(terms, self.vocabulary, self.idf)
             order = np.argsort(idx)
