@@ -39,7 +39,7 @@ from mktsales.metrics import (
     reliability_bins,
 )
 from mktsales.persistence import DEFAULT_MODEL_NAME, save_model
-from mktsales.selection import Candidate, Selection, select
+from mktsales.selection import Candidate, select
 
 __all__ = ["GRID", "TARGET_PRECISION", "TrainResult", "train"]
 
@@ -186,10 +186,9 @@ def train(
     for values in itertools.product(*(grid[k] for k in keys)):
         params = dict(zip(keys, values, strict=True))
         est = MktSalesClassifier(calibrate=False, random_state=seed, **FIXED, **params).fit(X_train, y_train)
-        dev_labels, dev_scores, _ = _score(Classifier(est.scorer_), corpus["dev"])
-        summary: dict[str, Any] = dict(classification_summary(dev_gold, dev_labels, dev_scores))
+        candidate, summary = _dev_candidate(Classifier(est.scorer_), corpus["dev"], dev_gold, params)
         results.append({"params": params, "dev_macro_f1": summary["macro_f1"], "dev_mvs_f1": summary["mvs_f1"]})
-        candidates.append(Candidate(params, float(summary["macro_f1"]), dev_labels))
+        candidates.append(candidate)
         say(f"grid {params}: dev macro-F1 {summary['macro_f1']:.4f}, mvs-F1 {summary['mvs_f1']:.4f}")
     # best dev macro-F1; ties broken towards the stronger regularisation and rule_scale nearest 1
     grid_choice = select(
@@ -199,7 +198,7 @@ def train(
         tie_break=lambda c: (-c.params["C"], -abs(np.log(c.params["rule_scale"]))),
     )
     best = {"params": dict(grid_choice.chosen.params)}
-    say(f"chosen {best['params']} ({_selection_words(grid_choice)})")
+    say(f"chosen {best['params']} ({_selection_sentence(grid_choice.as_dict())})")
     final = MktSalesClassifier(calibrate=True, random_state=seed, **FIXED, **best["params"]).fit(X_train, y_train)
     state = final.to_state()
     uncal = MktSalesClassifier(calibrate=False, random_state=seed, **FIXED, **best["params"]).fit(X_train, y_train)
@@ -207,12 +206,11 @@ def train(
     blend_candidates = []
     for blend in TITLE_BLENDS:
         state["params"]["title_blend"] = blend
-        blend_labels, blend_scores, _ = _score(Classifier(Scorer(state, rules=final.scorer_.rules)), corpus["dev"])
-        blend_summary: dict[str, Any] = dict(classification_summary(dev_gold, blend_labels, blend_scores))
-        score = float(blend_summary["macro_f1"])
-        blends.append({"title_blend": blend, "dev_macro_f1": score})
-        blend_candidates.append(Candidate({"title_blend": blend}, score, blend_labels))
-        say(f"title_blend {blend}: dev macro-F1 {score:.4f}")
+        blended = Classifier(Scorer(state, rules=final.scorer_.rules))
+        candidate, _ = _dev_candidate(blended, corpus["dev"], dev_gold, {"title_blend": blend})
+        blends.append({"title_blend": blend, "dev_macro_f1": candidate.score})
+        blend_candidates.append(candidate)
+        say(f"title_blend {blend}: dev macro-F1 {candidate.score:.4f}")
     # The incumbent's blend counts only when the grid kept the incumbent's setting.
     blend_incumbent = None
     if inc is not None and all(inc.get(k) == v for k, v in best["params"].items()):
@@ -221,7 +219,7 @@ def train(
         blend_candidates, dev_gold, incumbent=blend_incumbent, tie_break=lambda c: -c.params["title_blend"]
     )
     chosen_blend = blend_choice.chosen.params["title_blend"]
-    say(f"title_blend chosen {chosen_blend} ({_selection_words(blend_choice)})")
+    say(f"title_blend chosen {chosen_blend} ({_selection_sentence(blend_choice.as_dict())})")
     state["params"]["title_blend"] = chosen_blend
     uncal_state = uncal.to_state()
     uncal_state = {**uncal_state, "params": {**uncal_state["params"], "title_blend": chosen_blend}}
@@ -229,7 +227,7 @@ def train(
     # thresholds on dev
     base = Classifier(Scorer(state, rules=final.scorer_.rules))
     dev_labels, dev_scores, dev_preds = _score(base, corpus["dev"])
-    gold = np.array([r.label for r in corpus["dev"]], dtype=object)
+    gold = np.array(dev_gold, dtype=object)
     correct = gold == np.array(dev_labels, dtype=object)
     conf = dev_scores.max(axis=1)
     threshold, _, _ = choose_confidence_threshold(conf, correct, TARGET_PRECISION)
@@ -285,13 +283,26 @@ def train(
     return TrainResult(model_path, digest, card)
 
 
-def _selection_words(sel: Selection) -> str:
-    if sel.incumbent is None:
-        return "best on dev; no incumbent"
-    if sel.best is sel.incumbent:
-        return "the incumbent, best on dev"
-    verb = "kept" if sel.kept_incumbent else "replaced"
-    return f"incumbent {verb}: best beats it by {sel.margin:.4f}, one standard error {sel.standard_error:.4f}"
+def _dev_candidate(
+    clf: Any, dev: list[Record], gold: list[str], params: dict[str, Any]
+) -> tuple[Candidate, dict[str, Any]]:
+    """One setting scored on dev: its selection candidate and its classification summary."""
+    labels, scores, _ = _score(clf, dev)
+    summary: dict[str, Any] = dict(classification_summary(gold, labels, scores))
+    return Candidate(params, float(summary["macro_f1"]), labels), summary
+
+
+def _selection_sentence(sel: dict[str, Any]) -> str:
+    """What a selection (:meth:`mktsales.selection.Selection.as_dict`) decided, for the training log and the card."""
+    if sel["incumbent"] is None:
+        return f"no incumbent; best on dev {sel['best']}"
+    if sel["best"] == sel["incumbent"]:
+        return f"the incumbent {sel['incumbent']} is also the best on dev"
+    verb = "kept" if sel["kept_incumbent"] else "replaced"
+    return (
+        f"incumbent {sel['incumbent']} {verb}; best {sel['best']} beats it by "
+        f"{sel['margin']:.4f}, one standard error {sel['standard_error']:.4f}"
+    )
 
 
 def _fmt(x: Any) -> str:
@@ -351,17 +362,10 @@ def _card_markdown(card: dict[str, Any]) -> str:
             "dev rows, seed 0); without an incumbent the best on dev is taken.",
             "",
         ]
-        for what, s in (("grid", sel["grid"]), ("title blend", sel["title_blend"])):
-            if s["incumbent"] is None:
-                lines.append(f"- {what}: no incumbent; best on dev {s['best']}")
-            elif s["best"] == s["incumbent"]:
-                lines.append(f"- {what}: the incumbent {s['incumbent']} is also the best on dev")
-            else:
-                verb = "kept" if s["kept_incumbent"] else "replaced"
-                lines.append(
-                    f"- {what}: incumbent {s['incumbent']} {verb}; best {s['best']} beats it by "
-                    f"{s['margin']:.4f}, one standard error {s['standard_error']:.4f}"
-                )
+        lines += [
+            f"- {what}: {_selection_sentence(sel[key])}"
+            for what, key in (("grid", "grid"), ("title blend", "title_blend"))
+        ]
     th = card["thresholds"]
     lines += [
         "",
