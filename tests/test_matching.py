@@ -151,3 +151,22 @@ def test_shop_floor_and_telesales_job_nouns(text: str, expected: list[str]) -> N
     "retail associate" had a rule and "retail assistant" (the usual UK title) had none, "cold call"
     had one and "cold caller" none, "salesperson" one and "salesclerk" none."""
     assert _ids(text) == expected
+
+
+def test_token_rule_windows_find_what_whole_document_matching_finds(repo: Path) -> None:
+    """Token-pattern rules run only on candidate windows, after a document-level check of their
+    required words; on every corpus text they give the same matches as each rule's Matcher run
+    over the whole document."""
+    matcher = matcher_for(load_rules())
+    token_rules = matcher._token_rules
+    n_matches = 0
+    for tokens in _corpus_token_lists(repo):
+        mapped = [matcher._word_map.get(t) for t in tokens]
+        positions = [i for i, w in enumerate(mapped) if w is not None]
+        anchors = matcher._scan(mapped, positions)[1]
+        ours = sorted(matcher._token_matches(tokens, positions, mapped, anchors))
+        doc = matcher._Doc(matcher.nlp.vocab, words=matcher._window(tokens, mapped, 0, len(tokens)))
+        theirs = sorted(m for info in token_rules.values() for m in info.matcher(doc)) if tokens else []
+        assert ours == theirs
+        n_matches += len(ours)
+    assert n_matches > 500

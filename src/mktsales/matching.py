@@ -233,18 +233,34 @@ class RuleMatcher:
                 out.update(self._token_rules[index].matcher(doc))
         anchor_index, token_rules = self._anchor_index, self._token_rules
         # The rule words of the whole document: a rule with a required word set none of them is in
-        # cannot match anywhere in it (about half the anchors of a posting, measured).
+        # cannot match anywhere in it (about half the anchors of a posting, measured). Which rules
+        # of an anchor word pass is decided once per word, not at each of its occurrences ("a" and
+        # "sales" occur several times in most postings).
         present: set[str | None] | None = None
+        candidates: dict[str | None, list[_TokenRule]] = {}
         for i in anchors:
+            word = mapped[i]
+            infos = candidates.get(word)
+            if infos is None:
+                infos = []
+                for index in anchor_index[word]:  # type: ignore[index]
+                    info = token_rules[index]
+                    if len(info.required) > 1:
+                        if present is None:
+                            present = set(mapped)
+                        if any(req.isdisjoint(present) for req in info.required[1:]):
+                            continue
+                    infos.append(info)
+                candidates[word] = infos
             k = -1
-            for index in anchor_index[mapped[i]]:  # type: ignore[index]
-                info = token_rules[index]
-                lo, hi = max(0, i - info.before), min(n, i + info.reach)
+            for info in infos:
+                lo = i - info.before
+                if lo < 0:
+                    lo = 0
+                hi = i + info.reach
+                if hi > n:
+                    hi = n
                 if len(info.required) > 1:
-                    if present is None:
-                        present = {mapped[j] for j in positions}
-                    if any(req.isdisjoint(present) for req in info.required[1:]):
-                        continue
                     if k < 0:
                         k = bisect_left(positions, i) + 1
                     # The rule words after the anchor inside the window.
