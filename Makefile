@@ -41,11 +41,12 @@ train: install
 	$(BIN)/mktsales train --data data/corpus --out models
 	$(PIP) install --quiet --no-deps --no-build-isolation --force-reinstall .
 
-# Accuracy on public data, the O*NET label audit, the evaluation harness, speed. (Peak memory on a 1 GB CSV takes about
+# Accuracy on public data, the O*NET label audit, the learning curve, the evaluation harness, speed. (Peak memory on a 1 GB CSV takes about
 # 5 minutes: $(BIN)/python benchmarks/memory.py --size-mb 1000 --jobs 2)
 bench: install
 	$(BIN)/python benchmarks/accuracy.py
 	$(BIN)/python benchmarks/onet_audit.py
+	$(BIN)/python benchmarks/learning_curve.py
 	$(BIN)/python benchmarks/evaluate_harness.py
 	$(BIN)/python benchmarks/speed.py
 	$(BIN)/python benchmarks/parallel.py

@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from mktsales import LABELS, default_classifier
+from mktsales import LABELS, Classifier, default_classifier
 from mktsales.corpus import SPLITS, load_split
 from mktsales.metrics import macro_f1, mvs_f1
 from mktsales.public_data import LabelledText, read_emscad, read_esco, read_onet, read_workable
@@ -66,9 +66,10 @@ SETS = {
 }
 
 
-def score_rows(rows: list[LabelledText]) -> dict[str, dict[str, float]]:
-    """Figures for one view of one set: hybrid, rules only, model only."""
-    clf = default_classifier()
+def score_rows(rows: list[LabelledText], clf: Classifier | None = None) -> dict[str, dict[str, float]]:
+    """Figures for one view of one set: hybrid, rules only, model only (the shipped model unless
+    ``clf`` is given)."""
+    clf = clf or default_classifier()
     preds = list(clf.classify_many([r.text for r in rows], titles=[r.title for r in rows], n_process=2, batch_size=512))
     gold = [r.label for r in rows]
     out = {}
