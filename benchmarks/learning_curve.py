@@ -23,6 +23,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 from statistics import mean
+from typing import Any
 
 import numpy as np
 
@@ -76,6 +77,11 @@ def dev_figures(clf: Classifier, dev: list[Record]) -> tuple[float, float]:
     return macro_f1(gold, [p.label for p in preds], list(LABELS)), mvs_f1(gold, scores)
 
 
+def _mean(runs: list[dict[str, Any]], key: str, metric: str | None = None) -> float:
+    """Mean over seeds of a run's figure (``run[key]``, or ``run[key][metric]``)."""
+    return mean(float(r[key][metric] if metric else r[key]) for r in runs)
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, default=DEFAULT_DATA)
@@ -107,7 +113,7 @@ def main(argv: list[str] | None = None) -> int:
             started = time.perf_counter()
             train = stratified_share(corpus["train"], fraction, seed)
             clf = fit(train, chosen, thresholds, seed)
-            run: dict[str, object] = {"seed": seed, "rows": len(train)}
+            run: dict[str, Any] = {"seed": seed, "rows": len(train)}
             run["dev_macro_f1"], run["dev_mvs_f1"] = dev_figures(clf, corpus["dev"])
             for key, rows in views.items():
                 hybrid = score_rows(rows, clf)["hybrid"]
@@ -115,14 +121,12 @@ def main(argv: list[str] | None = None) -> int:
             run["seconds"] = round(time.perf_counter() - started, 1)
             runs.append(run)
         results.append({"fraction": fraction, "runs": runs})
-
-        def avg(key: str, metric: str | None = None, runs: list[dict[str, object]] = runs) -> float:
-            return mean(float(r[key][metric] if metric else r[key]) for r in runs)  # type: ignore[index]
-
-        cells = " | ".join(f"{avg(f'{n} {v}', 'mvs_f1'):.3f} / {avg(f'{n} {v}', 'macro_f1'):.3f}" for n, v in VIEWS)
+        cells = " | ".join(
+            f"{_mean(runs, f'{n} {v}', 'mvs_f1'):.3f} / {_mean(runs, f'{n} {v}', 'macro_f1'):.3f}" for n, v in VIEWS
+        )
         print(
             f"| {fraction:g} | {runs[0]['rows']} | {len(runs)} | "
-            f"{avg('dev_macro_f1'):.3f} / {avg('dev_mvs_f1'):.3f} | {cells} |",
+            f"{_mean(runs, 'dev_macro_f1'):.3f} / {_mean(runs, 'dev_mvs_f1'):.3f} | {cells} |",
             flush=True,
         )
     if args.json:
