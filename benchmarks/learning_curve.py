@@ -30,7 +30,7 @@ import numpy as np
 from accuracy import DEFAULT_DATA, REPO, SETS, score_rows
 from mktsales import LABELS, Classifier
 from mktsales.corpus import Record, load_corpus
-from mktsales.metrics import macro_f1, mvs_f1
+from mktsales.metrics import classification_summary
 from mktsales.public_data import LabelledText
 from mktsales.training import FIXED
 
@@ -70,11 +70,11 @@ def fit(records: list[Record], chosen: dict[str, object], thresholds: dict[str, 
 
 
 def dev_figures(clf: Classifier, dev: list[Record]) -> tuple[float, float]:
-    """Dev 3-class macro-F1 and marketing-vs-sales macro-F1."""
+    """Dev 3-class macro-F1 and marketing-vs-sales macro-F1, as the model card counts them."""
     preds = list(clf.classify_many([r.text for r in dev]))
-    gold = [r.label for r in dev]
     scores = np.array([[p.scores[k] for k in LABELS] for p in preds])
-    return macro_f1(gold, [p.label for p in preds], list(LABELS)), mvs_f1(gold, scores)
+    summary = classification_summary([r.label for r in dev], [p.label for p in preds], scores)
+    return float(summary["macro_f1"]), float(summary["mvs_f1"])
 
 
 def _mean(runs: list[dict[str, Any]], key: str, metric: str | None = None) -> float:
