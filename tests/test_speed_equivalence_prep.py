@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import json
+import re
+import sys
+from importlib.resources import files
+from pathlib import Path
+
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from mktsales.boilerplate import _sentence_around, boilerplate_spans
 from mktsales.document import tokenize
 from mktsales.language import _stopwords, detect_language
-from mktsales.text import normalize
+from mktsales.text import normalize, only_ascii_words
 
 SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 # Printable ASCII without "<" and "&": nothing in it is cleaned, except run-together words.
@@ -167,8 +173,7 @@ def test_lower_case_cue_patterns_agree_on_ascii_lines(words: list[str], data: st
     line = data.draw(st.sampled_from([" ", "  ", ""])).join(words)
     pats = _patterns()
     for slow, fast in ((pats.role, pats.role_lower), (pats.section_end, pats.section_end_lower)):
-        a, b = slow.search(line), fast.search(line.lower())
-        assert (a.span() if a else None) == (b.span() if b else None)
+        assert slow.search(line) is fast.search(line.lower())
 
 
 INTRO_WORDS = [
@@ -300,3 +305,151 @@ def test_language_vote_early_exit_agrees_with_the_full_vote(data: st.DataObject)
     pool = by_language["en"][:3] + by_language[first][:3] + by_language[second][:1] + ["sales", "team", "brand"]
     words = data.draw(st.lists(st.sampled_from(pool), min_size=12, max_size=30))
     assert detect_language(words) == _plain_vote(words)
+
+
+# -- lines read through the candidate scans --------------------------------------------------------
+
+SCAN_LINES = [
+    *LINES,
+    "- About us",
+    "* Benefits",
+    "+  we're a small firm",
+    "Our story is a long one",
+    "Acme  Foods   is   a leading brand",
+    "We sell to the people who are a big deal",
+    "There is a lot to do",
+    "Join the family business",
+    "Founded in 1998 by two friends",
+    "for more than 20 years we have sold",
+    "Company overview - we make things",
+    "Benefits: pension, gym",
+    "About the role: sell",
+    "you will be responsible for sales",
+    "Free lunches",
+    "We are looking for a closer",
+    "- Hybrid working",
+    "is",
+    " are ",
+]
+
+
+def _line_spans_both_ways(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
+    from mktsales.boilerplate import _line_spans, _patterns
+    from mktsales.text import only_ascii_words
+
+    low: str | None = text.lower()
+    if len(low) != len(text):  # "İ": no lower-cased slices, every line is read
+        low = None
+    pats = _patterns()
+    every_line = _line_spans(text, low, pats, False)
+    return _line_spans(text, low, pats, low is not None and only_ascii_words(low)), every_line
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(SCAN_LINES), max_size=25), st.sampled_from(["\n", "\n\n"]))
+def test_candidate_lines_give_the_spans_of_reading_every_line(lines: list[str], sep: str) -> None:
+    """Reading only the lines the scans pick (and the sections they open) gives the spans that
+    reading every line gives."""
+    scanned, every_line = _line_spans_both_ways(sep.join(lines))
+    assert scanned == every_line
+
+
+def test_candidate_lines_give_the_spans_of_reading_every_line_on_the_corpus(repo: Path) -> None:
+    """The same on every corpus text, cleaned as prepare() cleans it."""
+    compared = 0
+    for split in ("train", "dev", "test"):
+        with (repo / "data" / "corpus" / f"{split}.jsonl").open(encoding="utf-8") as fh:
+            for line in fh:
+                text = normalize(json.loads(line)["text"]).text
+                if len(text.lower()) != len(text):
+                    continue
+                scanned, every_line = _line_spans_both_ways(text)
+                assert scanned == every_line, text[:200]
+                compared += 1
+    assert compared > 10_000
+
+
+def test_the_scans_skip_most_lines() -> None:
+    """The point of the scans: on a posting, lines that cannot matter are not read."""
+    from mktsales import boilerplate
+
+    text = "\n".join(
+        ["Sales Executive", "About us", "Acme is a leading maker of tools.", "Responsibilities"]
+        + [f"- Call {i} prospects a day and book meetings" for i in range(40)]
+    )
+    read: list[int] = []
+    original = boilerplate._LineReader.read
+
+    def counting(self: object, line: str, start: int, end: int) -> None:
+        read.append(start)
+        original(self, line, start, end)  # type: ignore[arg-type]
+
+    boilerplate._LineReader.read = counting  # type: ignore[method-assign]
+    try:
+        scanned, every_line = _line_spans_both_ways(text)
+    finally:
+        boilerplate._LineReader.read = original  # type: ignore[method-assign]
+    assert scanned == every_line
+    assert scanned[0] == (text.index("About us"), text.index("About us") + len("About us"))
+    # Both ways read all 44 lines once; the scans alone read 3 (heading, the section's line, and
+    # the heading that ends it).
+    assert len(read) - 44 == 3
+
+
+def test_top_level_alternatives_split_outside_groups_and_classes() -> None:
+    from mktsales.boilerplate import _top_level_alternatives
+
+    assert _top_level_alternatives(r"a|b(c|d)|[|x]e|\|f|[]|]g|[^]|]h") == [
+        "a",
+        "b(c|d)",
+        "[|x]e",
+        r"\|f",
+        "[]|]g",
+        "[^]|]h",
+    ]
+    assert _top_level_alternatives("plain") == ["plain"]
+
+
+@SETTINGS
+@given(st.lists(st.sampled_from(CUE_WORDS + EEO_WORDS + INTRO_WORDS), max_size=40), st.data())
+def test_any_of_finds_what_the_whole_alternation_finds(words: list[str], data: st.DataObject) -> None:
+    """Searching the alternatives one by one (a leading word boundary checked apart) says "found"
+    exactly when the whole alternation does, for the cue and sentence patterns as _patterns() builds
+    them, anywhere in a range of the text, ignoring case or on the lower-cased ASCII text."""
+    from mktsales.boilerplate import _alt, _AnyOf, _for_lower_ascii, _patterns, _spaced, _top_level_alternatives
+
+    raw = json.loads(files("mktsales").joinpath("data/boilerplate.json").read_text("utf-8"))
+    text = data.draw(st.sampled_from([" ", "  ", ""])).join(words)
+    pos = data.draw(st.integers(0, len(text)))
+    endpos = data.draw(st.integers(pos, len(text)))
+    pats = _patterns()
+    cases = [
+        (_alt(raw["role_cues"]), pats.role, pats.role_lower),
+        (_alt(raw["section_end_cues"]), pats.section_end, pats.section_end_lower),
+    ]
+    for rule in raw["sentences"]:
+        pattern = _spaced(rule["pattern"])
+        pieces = _top_level_alternatives(pattern)
+        cases.append(
+            (pattern, _AnyOf(pieces, lambda p: re.compile(p, re.IGNORECASE)), _AnyOf(pieces, _for_lower_ascii))
+        )
+    for pattern, slow, fast in cases:
+        expected = re.compile(pattern, re.IGNORECASE).search(text, pos, endpos) is not None
+        assert slow.search(text, pos, endpos) is expected, pattern
+        if text.isascii():
+            assert fast.search(text.lower(), pos, endpos) is expected, pattern
+
+
+def test_only_ascii_words_changes_with_lower_casing_only_for_the_kelvin_sign() -> None:
+    """Of the code points that lower-case to one character, only the Kelvin sign gets another
+    answer from only_ascii_words than its lower-case form: it becomes an ASCII "k", which ignoring
+    case pairs with it too. So the tokenizer and the boilerplate search may ask the lower-cased
+    text."""
+    differ = []
+    for code in range(0x80, sys.maxunicode + 1):
+        c = chr(code)
+        low = c.lower()
+        if len(low) == 1 and only_ascii_words(c) != only_ascii_words(low):
+            differ.append(code)
+    assert differ == [0x212A]
+    assert re.fullmatch("k", "\u212a", re.IGNORECASE)

@@ -124,31 +124,35 @@ def test_input_is_read_as_results_are_consumed() -> None:
         stream.close()
 
 
-def test_heap_is_frozen_while_the_pool_lives_and_thawed_after() -> None:
-    """The parent's heap is frozen while workers run, and unfrozen when the generator ends."""
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_heap_is_frozen_while_the_pool_lives_and_thawed_after(n_process: int) -> None:
+    """The caller's heap is frozen while texts are classified (in this process too), and unfrozen
+    when the generator ends."""
     seen = []
-    for _ in classify_many(TEXTS, n_process=2, batch_size=2):
+    for _ in classify_many(TEXTS, n_process=n_process, batch_size=2):
         seen.append(gc.get_freeze_count())
     assert min(seen) > 0
     assert gc.get_freeze_count() == 0
     assert gc.isenabled()
 
 
-def test_heap_is_thawed_when_the_caller_stops_early() -> None:
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_heap_is_thawed_when_the_caller_stops_early(n_process: int) -> None:
     """Closing the generator half-way (a break, an exception in the caller) thaws the heap too."""
-    stream = classify_many(TEXTS * 4, n_process=2, batch_size=2)
+    stream = classify_many(TEXTS * 4, n_process=n_process, batch_size=2)
     next(stream)
     assert gc.get_freeze_count() > 0
     stream.close()
     assert gc.get_freeze_count() == 0
 
 
-def test_a_callers_own_freeze_is_left_alone() -> None:
-    """When the caller froze objects before, they stay frozen after the pool closes."""
+@pytest.mark.parametrize("n_process", [1, 2])
+def test_a_callers_own_freeze_is_left_alone(n_process: int) -> None:
+    """When the caller froze objects before, they stay frozen after the call."""
     gc.freeze()
     before = gc.get_freeze_count()
     assert before > 0
-    list(classify_many(TEXTS, n_process=2, batch_size=2))
+    list(classify_many(TEXTS, n_process=n_process, batch_size=2))
     assert gc.get_freeze_count() >= before
 
 

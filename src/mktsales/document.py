@@ -16,10 +16,10 @@ import re
 from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
-from mktsales.boilerplate import blank_spans, boilerplate_spans
+from mktsales.boilerplate import blank_spans, spans_of
 from mktsales.exceptions import InputTypeError
 from mktsales.language import detect_language
-from mktsales.text import CleanText, normalize
+from mktsales.text import CleanText, normalize, only_ascii_words
 
 __all__ = ["HEAD_WORDS", "Document", "prepare", "tokenize"]
 
@@ -68,8 +68,6 @@ _SPLIT_RE = re.compile(f"({_TOKEN_RE.pattern})")
 # against 91 us on 2,000-character postings (measured), for a 10 us check when the text is not
 # ASCII. Tests check that both splits agree.
 _SPLIT_FAST_RE = re.compile(r"([a-z0-9]+|[^a-z0-9_ \t\r\x0b\x0c\x1c-\x1f'\-\u2019\u2013\u2014])")
-# A character outside ASCII that is a word character or a space: the fast split does not apply.
-_WORDLIKE_NON_ASCII_RE = re.compile(r"[^\x00-\x7f](?<=[\w\s])")
 
 
 def _split(text: str) -> tuple[list[str], list[int]]:
@@ -83,9 +81,11 @@ def _split(text: str) -> tuple[list[str], list[int]]:
     return _split_lower(_lower(text))
 
 
-def _split_lower(low: str) -> tuple[list[str], list[int]]:
-    """:func:`_split` of a text already lower-cased by :func:`_lower`."""
-    fast = low.isascii() or _WORDLIKE_NON_ASCII_RE.search(low) is None
+def _split_lower(low: str, fast: bool | None = None) -> tuple[list[str], list[int]]:
+    """:func:`_split` of a text already lower-cased by :func:`_lower`; ``fast`` is
+    ``only_ascii_words(low)`` when the caller has it."""
+    if fast is None:
+        fast = only_ascii_words(low)
     parts = (_SPLIT_FAST_RE if fast else _SPLIT_RE).split(low)
     return parts[1::2], list(itertools.accumulate(map(len, parts)))
 
@@ -267,9 +267,11 @@ def prepare(text: str, title: str | None = None) -> Document:
     body_text = body.text
     # One lower-casing serves the tokens and the boilerplate search.
     low = body_text.lower()
-    tokens, offsets = _split_lower(_lower(body_text, low))
+    lowered = _lower(body_text, low)
+    plain = only_ascii_words(lowered)
+    tokens, offsets = _split_lower(lowered, plain)
     if tokens:
-        blanked = boilerplate_spans(body_text, tokens, lower=low)
+        blanked = spans_of(body_text, tokens, low, plain=plain and lowered is low)
         if blanked:
             body_text = blank_spans(body_text, blanked)
             tokens, offsets = _outside(tokens, offsets, blanked)

@@ -20,7 +20,7 @@ import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 
-__all__ = ["MAX_RAW_CHARS", "MAX_TEXT_CHARS", "CleanText", "normalize"]
+__all__ = ["MAX_RAW_CHARS", "MAX_TEXT_CHARS", "CleanText", "normalize", "only_ascii_words"]
 
 #: Characters of cleaned text that are scored. 20,000 characters is about 3,000 words, over four
 #: times the longest posting in the project corpus (and 99.9% of EMSCAD descriptions are shorter);
@@ -257,3 +257,33 @@ def normalize(raw: str) -> CleanText:
         _orig_ends=tuple(orig_ends),
         _verbatim=tuple(verbatim),
     )
+
+
+# A character outside ASCII that is a word character or a space.
+_WORDLIKE_NON_ASCII_RE = re.compile(r"[^\x00-\x7f](?<=[\w\s])")
+
+
+def only_ascii_words(text: str) -> bool:
+    """Tell whether every letter, digit and space of ``text`` is ASCII.
+
+    Nearly every posting passes: typographic quotes, dashes and symbols are neither letters nor
+    spaces. On such a text, words are runs of ``[A-Za-z0-9]`` and ignoring case only pairs ASCII
+    letters, which the tokenizer and the boilerplate search use for faster paths. Lower-casing
+    changes the answer for one character only (checked over every code point by a test): the
+    Kelvin sign, which becomes an ASCII "k", and which ignoring case pairs with "k" anyway.
+
+    Parameters
+    ----------
+    text : str
+        Any text.
+
+    Returns
+    -------
+    bool
+
+    Examples
+    --------
+    >>> only_ascii_words("Sell “more” – now"), only_ascii_words("Verkäufer")
+    (True, False)
+    """
+    return text.isascii() or _WORDLIKE_NON_ASCII_RE.search(text) is None
