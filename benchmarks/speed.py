@@ -282,7 +282,7 @@ def cold_start(runs: int = 5) -> dict[str, float]:
 STAGES = [
     ("prepare: total", "document.py", "prepare"),
     ("  normalize (HTML, entities, mojibake)", "text.py", "normalize"),
-    ("  find boilerplate", "boilerplate.py", "boilerplate_spans"),
+    ("  find boilerplate", "boilerplate.py", "spans_of"),
     ("  tokens and offsets", "document.py", "_split_lower"),
     ("  detect language", "language.py", "detect_language"),
     ("score: total (batch)", "scoring.py", "analyze_many"),
@@ -315,9 +315,11 @@ def profile(texts: list[str]) -> list[tuple[str, float]]:
     stats: Any = pstats.Stats(prof).stats
     out = []
     for label, suffix, func in STAGES:
-        cum = sum(v[3] for (file, _, name), v in stats.items() if file.endswith(suffix) and name == func)
-        if cum:
-            out.append((label, cum * 1000 / len(texts)))
+        found = [v[3] for (file, _, name), v in stats.items() if file.endswith(suffix) and name == func]
+        if not found:
+            # A renamed function must not drop its stage from the report unnoticed.
+            raise LookupError(f"stage {label.strip()!r}: {suffix}:{func} was not called; update STAGES")
+        out.append((label, sum(found) * 1000 / len(texts)))
     return out
 
 
