@@ -453,3 +453,16 @@ def test_only_ascii_words_changes_with_lower_casing_only_for_the_kelvin_sign() -
             differ.append(code)
     assert differ == [0x212A]
     assert re.fullmatch("k", "\u212a", re.IGNORECASE)
+
+
+@SETTINGS
+@given(
+    st.text(
+        alphabet=st.sampled_from(["a", "Z", "1", " ", "\n", "-", "’", "–", "•", "é", "\u00a0", "ß", "٣", "_", "€"]),
+        max_size=60,
+    )
+)
+def test_only_ascii_words_reads_every_character(text: str) -> None:
+    """only_ascii_words agrees with a check of every character in turn."""
+    expected = all(c.isascii() or not (c.isalnum() or c.isspace() or c == "_") for c in text)
+    assert only_ascii_words(text) is expected
