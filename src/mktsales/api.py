@@ -404,10 +404,12 @@ def classify_many(
     Results are exactly those of :func:`classify` called one text at a time. While a batch is
     scored, Python's cyclic garbage collector is paused (and restored afterwards, unless it was
     already disabled): the batch's objects all live until it ends, and scanning them cost about a
-    tenth of the time. With ``n_process > 1`` the objects that exist when the call starts are also
-    frozen (:func:`gc.freeze`) until the worker pool closes, that is until the results are consumed
-    or the generator is closed; objects that became cyclic garbage meanwhile are collected after
-    (see :mod:`mktsales.workers`). A freeze of your own is left alone.
+    tenth of the time. The objects that exist when the call starts are also frozen
+    (:func:`gc.freeze`) until the results are consumed or the generator is closed, so that the
+    collections the predictions trigger do not scan your whole heap again each time (and, with
+    ``n_process > 1``, the forked workers do not touch its pages); objects that became cyclic
+    garbage meanwhile are collected after (see :mod:`mktsales.workers`). A freeze of your own is
+    left alone.
 
     Parameters
     ----------
