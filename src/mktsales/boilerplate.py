@@ -347,8 +347,16 @@ def _candidate_lines(low: str, pats: _Patterns) -> list[int]:
     heading or introduce the company (see :func:`_line_spans`), in order."""
     # A match of the line scan is the line break before a line (one is put before the first line).
     starts = {m.start() for m in pats.line_scan.finditer("\n" + low)}
-    for m in _IS_ARE_RE.finditer(low):
-        starts.add(low.rfind("\n", 0, m.start()) + 1)
+    # One " is "/" are " a line is enough: the search goes on from the next line (which also keeps
+    # a long text without line breaks from being searched back to its start at each occurrence).
+    m = _IS_ARE_RE.search(low)
+    while m is not None:
+        at = m.start()
+        starts.add(low.rfind("\n", 0, at) + 1)
+        following = low.find("\n", at)
+        if following == -1:
+            break
+        m = _IS_ARE_RE.search(low, following)
     return sorted(starts)
 
 
