@@ -8,6 +8,7 @@ import sys
 from importlib.resources import files
 from pathlib import Path
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -369,7 +370,7 @@ def test_candidate_lines_give_the_spans_of_reading_every_line_on_the_corpus(repo
     assert compared > 10_000
 
 
-def test_the_scans_skip_most_lines() -> None:
+def test_the_scans_skip_most_lines(monkeypatch: pytest.MonkeyPatch) -> None:
     """The point of the scans: on a posting, lines that cannot matter are not read."""
     from mktsales import boilerplate
 
@@ -384,11 +385,8 @@ def test_the_scans_skip_most_lines() -> None:
         read.append(start)
         original(self, line, start, end)  # type: ignore[arg-type]
 
-    boilerplate._LineReader.read = counting  # type: ignore[method-assign]
-    try:
-        scanned, every_line = _line_spans_both_ways(text)
-    finally:
-        boilerplate._LineReader.read = original  # type: ignore[method-assign]
+    monkeypatch.setattr(boilerplate._LineReader, "read", counting)
+    scanned, every_line = _line_spans_both_ways(text)
     assert scanned == every_line
     assert scanned[0] == (text.index("About us"), text.index("About us") + len("About us"))
     # Both ways read all 44 lines once; the scans alone read 3 (heading, the section's line, and

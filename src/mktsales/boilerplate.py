@@ -92,6 +92,10 @@ def _for_lower_ascii(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern, re.IGNORECASE if has_upper else 0)
 
 
+def _ignoring_case(pattern: str) -> re.Pattern[str]:
+    return re.compile(pattern, re.IGNORECASE)
+
+
 def _alt(parts: list[str]) -> str:
     return "|".join(f"(?:{_spaced(p)})" for p in parts)
 
@@ -188,8 +192,14 @@ class _AnyOf:
     __slots__ = ("_bounded", "_plain")
 
     def __init__(self, patterns: list[str], compile_: Callable[[str], re.Pattern[str]]) -> None:
-        self._plain = tuple(compile_(p) for p in patterns if not (p.startswith("\\b") and len(p) > 2))
-        self._bounded = tuple((compile_(p[2:]), compile_(p)) for p in patterns if p.startswith("\\b") and len(p) > 2)
+        plain: list[re.Pattern[str]] = []
+        bounded: list[tuple[re.Pattern[str], re.Pattern[str]]] = []
+        for p in patterns:
+            if p.startswith("\\b") and len(p) > 2:
+                bounded.append((compile_(p[2:]), compile_(p)))
+            else:
+                plain.append(compile_(p))
+        self._plain, self._bounded = tuple(plain), tuple(bounded)
 
     def search(self, text: str, pos: int = 0, endpos: int = sys.maxsize) -> bool:
         """Whether one of the patterns matches somewhere in ``text[pos:endpos]``."""
@@ -217,7 +227,7 @@ def _patterns() -> _Patterns:
     rules_lower: dict[str, list[_AnyOf]] = {}
     for rule in raw["sentences"]:
         pieces = _top_level_alternatives(_spaced(rule["pattern"]))
-        rx, rx_lower = _AnyOf(pieces, lambda p: re.compile(p, flags)), _AnyOf(pieces, _for_lower_ascii)
+        rx, rx_lower = _AnyOf(pieces, _ignoring_case), _AnyOf(pieces, _for_lower_ascii)
         for anchor in frozenset(rule["anchors"]):
             rules.setdefault(anchor, []).append(rx)
             rules_lower.setdefault(anchor, []).append(rx_lower)
@@ -234,6 +244,7 @@ def _patterns() -> _Patterns:
     # and inline heading opens with) or one of the intro pre-check's openings, whose spaces may be
     # runs. A look-ahead, so that the scan resumes at the next line whatever the phrase spans.
     starts = "|".join(re.escape(s).replace("\\ ", "\\s+") for s in _INTRO_STARTS)
+    role_pieces, end_pieces = _cue_pieces(raw["role_cues"]), _cue_pieces(raw["section_end_cues"])
     line_scan = rf"\n(?=[^\S\n]*+(?:[-*+][ \t][^\S\n]*+)?(?:{section}|{starts}))"
     return _Patterns(
         line_scan=_for_lower_ascii(line_scan),
@@ -246,10 +257,10 @@ def _patterns() -> _Patterns:
         inline_heading=re.compile(rf"^\s*(?:{section})\s*[:\-–—]\s+\S", flags),
         intro=re.compile(_alt(raw["company_intro"]), flags),
         intro_lower=_for_lower_ascii(_alt(raw["company_intro"])),
-        role=_AnyOf(_cue_pieces(raw["role_cues"]), lambda p: re.compile(p, flags)),
-        section_end=_AnyOf(_cue_pieces(raw["section_end_cues"]), lambda p: re.compile(p, flags)),
-        role_lower=_AnyOf(_cue_pieces(raw["role_cues"]), _for_lower_ascii),
-        section_end_lower=_AnyOf(_cue_pieces(raw["section_end_cues"]), _for_lower_ascii),
+        role=_AnyOf(role_pieces, _ignoring_case),
+        section_end=_AnyOf(end_pieces, _ignoring_case),
+        role_lower=_AnyOf(role_pieces, _for_lower_ascii),
+        section_end_lower=_AnyOf(end_pieces, _for_lower_ascii),
     )
 
 
@@ -329,15 +340,15 @@ def _line_spans(text: str, low: str | None, pats: _Patterns, plain: bool = False
     for start in _candidate_lines(low, pats):
         if start < resume:
             continue
-        end = text.find("\n", start)
-        end = n if end == -1 else end
-        reader.read(text[start:end], start, end)
-        # A section opened: read on, line by line, until it ends.
-        while reader.in_section and end < n:
-            start = end + 1
+        # Read the line, and while it leaves a section open, the lines after it.
+        while True:
             end = text.find("\n", start)
-            end = n if end == -1 else end
+            if end == -1:
+                end = n
             reader.read(text[start:end], start, end)
+            if not reader.in_section or end == n:
+                break
+            start = end + 1
         resume = end + 1
     return reader.spans
 
