@@ -6,7 +6,7 @@ In every round, on the same posting-length texts as benchmarks/speed.py, it runs
 in this process and then with ``n_process=2``, and reads ``resource.getrusage`` around each run:
 
 - the speed-up of 2 processes over 1 (wall time, the two runs back to back);
-- the CPU the two processes used together (this one, which classifies every other batch and
+- the CPU the two processes used together (this one, which classifies its share of the batches and
   unpickles the worker's predictions, and the one worker process), against the CPU of the
   one-process run: above 1.0 is the cost of going parallel (pickling and unpickling, and the two
   virtual cores of a shared host contending);

@@ -4,6 +4,8 @@ restored whatever happens."""
 from __future__ import annotations
 
 import gc
+import os
+import sys
 import time
 from collections.abc import Iterator
 from multiprocessing.pool import Pool
@@ -38,75 +40,120 @@ def test_two_processes_give_the_same_predictions_with_titles_in_order() -> None:
     assert list(classify_many(TEXTS * 3, titles=titles * 3, n_process=2, batch_size=2)) == here * 3
 
 
-@pytest.mark.parametrize(("n_process", "copies"), [(2, 3), (3, 3), (3, 1)])
-def test_rounds_of_any_size_keep_the_input_order(n_process: int, copies: int) -> None:
-    """Batches go in rounds of n_process (this process takes one, the workers the rest); a last
-    round shorter than n_process, or a single batch, still comes back whole and in order."""
+@pytest.mark.parametrize(
+    ("n_process", "copies", "batch_size"), [(2, 3, 4), (3, 3, 4), (3, 1, 4), (2, 1, 1), (2, 40, 1), (2, 40, 7)]
+)
+def test_inputs_of_any_size_keep_the_input_order(n_process: int, copies: int, batch_size: int) -> None:
+    """Whatever the input's length, the batch size and the number of processes (a single batch,
+    batches of one, more batches than are ever in flight), the predictions come back whole and in
+    input order."""
     texts = [f"{t} ({i})" for i, t in enumerate(TEXTS * copies)]
     here = [classify(t) for t in texts]
-    assert list(classify_many(texts, n_process=n_process, batch_size=4)) == here
+    assert list(classify_many(texts, n_process=n_process, batch_size=batch_size)) == here
 
 
-def test_the_calling_process_classifies_one_batch_of_each_round(monkeypatch: pytest.MonkeyPatch) -> None:
-    """With n_process=2 the pool has one worker and this process classifies every other batch."""
+def _texts(n: int) -> list[str]:
+    return [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(n)]
+
+
+def _count_here(monkeypatch: pytest.MonkeyPatch, clf: Classifier, delay: float = 0.0) -> list[int]:
+    """Patch ``clf`` so that the sizes of the batches classified in this process (not in a forked
+    worker, which inherits the patch) go to the returned list, each after ``delay`` seconds."""
     sizes: list[int] = []
-    started: list[int] = []
-    clf = default_classifier()
-    real_batch, real_pool = clf._classify_batch, workers.new_pool
+    real_batch, parent = clf._classify_batch, os.getpid()
 
     def counting_batch(batch: list[tuple[str, str | None]]) -> list[object]:
-        sizes.append(len(batch))
+        if os.getpid() == parent:
+            sizes.append(len(batch))
+            time.sleep(delay)
         return real_batch(batch)
+
+    monkeypatch.setattr(clf, "_classify_batch", counting_batch)
+    return sizes
+
+
+def test_this_process_and_one_worker_share_the_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    """With n_process=2 the pool has one worker; it takes the first batches, and this process
+    classifies batches too instead of only waiting."""
+    clf = default_classifier()
+    started: list[int] = []
+    real_pool = workers.new_pool
 
     def counting_pool(c: Classifier, n: int) -> Pool:
         started.append(n)
         return real_pool(c, n)
 
-    monkeypatch.setattr(clf, "_classify_batch", counting_batch)
     monkeypatch.setattr(workers, "new_pool", counting_pool)
-    # Forked workers inherit the patched method too, but their calls happen in their own process
-    # and never reach this list.
-    out = list(clf.classify_many(TEXTS * 2, n_process=2, batch_size=2))
-    assert len(out) == len(TEXTS) * 2
+    here = _count_here(monkeypatch, clf)
+    texts = _texts(400)
+    out = list(clf.classify_many(texts, n_process=2, batch_size=8))
     assert started == [1]
-    assert sizes == [2, 2, 2]  # batches 1, 3 and 5 of 6
+    assert 0 < sum(here) <= len(texts) - workers._AHEAD_PER_WORKER * 8
+    monkeypatch.undo()
+    assert out == [classify(t) for t in texts]
 
 
-@pytest.mark.parametrize(
-    ("n_texts", "n_process", "parent_sizes"),
-    [
-        (5, 2, [3]),  # batches 4 + 1: a short round, cut 3 + 2
-        (9, 2, [4, 1]),  # 4 + 4, then a round of one batch of 1: this process takes it
-        (14, 2, [4, 3]),  # 4 + 4, then 4 + 2 cut 3 + 3
-        (16, 2, [4, 4]),  # full rounds only: nothing is cut
-        (10, 3, [4]),  # 4 + 4 + 2 cut 4 + 3 + 3
-        (13, 3, [4, 1]),  # 4 + 4 + 4, then a round of one batch of 1
-    ],
-)
-def test_the_last_round_is_cut_evenly_between_the_processes(
-    monkeypatch: pytest.MonkeyPatch, n_texts: int, n_process: int, parent_sizes: list[int]
-) -> None:
-    """The tail of the input is shared: the last round's texts are cut into n_process parts of
-    equal size (within one), this process taking the first, and the order is kept."""
-    sizes: list[int] = []
+_REAL_WORK_PICKLED = workers.work_pickled
+
+
+def _slow_work_pickled(batch: list[tuple[str, str | None]]) -> bytes:
+    time.sleep(0.2)
+    return _REAL_WORK_PICKLED(batch)
+
+
+def test_a_slow_worker_leaves_the_batches_to_this_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The shares follow the speeds: when the worker is slow, this process classifies most of
+    the input rather than waiting for it, and the order is kept. (It still waits once it holds
+    _HELD_PER_AHEAD times the batches in flight, which bounds memory: with a worker that sleeps
+    0.2 s a batch, it took three quarters.)"""
     clf = default_classifier()
-    real_batch = clf._classify_batch
+    monkeypatch.setattr(workers, "work_pickled", _slow_work_pickled)
+    here = _count_here(monkeypatch, clf)
+    texts = _texts(320)
+    out = list(clf.classify_many(texts, n_process=2, batch_size=8))
+    assert sum(here) > 0.6 * len(texts)
+    monkeypatch.undo()
+    assert out == [classify(t) for t in texts]
 
-    def counting_batch(batch: list[tuple[str, str | None]]) -> list[object]:
-        sizes.append(len(batch))
-        return real_batch(batch)
 
-    monkeypatch.setattr(clf, "_classify_batch", counting_batch)
-    texts = [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(n_texts)]
-    out = list(clf.classify_many(texts, n_process=n_process, batch_size=4))
-    assert sizes == parent_sizes
+def test_a_slow_caller_leaves_the_batches_to_the_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+    """When this process is the slow one, the worker classifies most of the input."""
+    clf = default_classifier()
+    here = _count_here(monkeypatch, clf, delay=0.05)
+    texts = _texts(320)
+    out = list(clf.classify_many(texts, n_process=2, batch_size=8))
+    assert sum(here) < 0.4 * len(texts)
+    monkeypatch.undo()
+    assert out == [classify(t) for t in texts]
+
+
+@pytest.mark.parametrize(("n_items", "n_process"), [(0, 2), (1, 2), (5, 2), (31, 2), (200, 2), (1000, 3), (7, 3)])
+def test_the_end_of_the_input_is_cut_into_small_units(n_items: int, n_process: int) -> None:
+    """The tail is cut, in order, into units of at most _TAIL_UNIT items, about four a process
+    when it is short, so that the processes finish together."""
+    items = [(f"text {i}", None) for i in range(n_items)]
+    units = workers.tail_units(items, n_process)
+    assert [x for u in units for x in u] == items
+    assert all(0 < len(u) <= workers._TAIL_UNIT for u in units)
+    assert len(units) >= min(n_items, 4 * n_process)
+
+
+def test_the_last_batches_are_shared_in_small_units(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of 64 are classified whole until the input runs out; then this process takes units
+    of at most _TAIL_UNIT texts."""
+    clf = default_classifier()
+    here = _count_here(monkeypatch, clf)
+    texts = _texts(64 * 12 + 5)
+    out = list(clf.classify_many(texts, n_process=2, batch_size=64))
+    assert here[0] == 64
+    assert 0 < here[-1] <= workers._TAIL_UNIT
     monkeypatch.undo()
     assert out == [classify(t) for t in texts]
 
 
 def test_input_is_read_as_results_are_consumed() -> None:
-    """The pool holds at most two rounds of input: while the consumer pauses, the workers do not
-    run ahead through the iterable and pile up results."""
+    """While the consumer pauses, the workers do not run through the iterable and pile up results:
+    at most the batches waiting to be given out and those held are read ahead."""
     read = 0
 
     def texts() -> Iterator[str]:
@@ -115,13 +162,45 @@ def test_input_is_read_as_results_are_consumed() -> None:
             read += 1
             yield f"Close deals in the north territory ({i})."
 
+    ahead = workers._AHEAD_PER_WORKER
+    limit = (ahead + 2 + workers._HELD_PER_AHEAD * ahead) * 8
     stream = classify_many(texts(), n_process=2, batch_size=8)
     try:
         next(stream)
         time.sleep(0.5)  # time for workers to run ahead, if they could
-        assert read <= 4 * 8
+        assert read <= limit
     finally:
         stream.close()
+
+
+def _failing_work(batch: list[tuple[str, str | None]]) -> bytes:
+    raise RuntimeError("worker failed")
+
+
+def test_a_workers_error_reaches_the_caller_and_the_heap_thaws(monkeypatch: pytest.MonkeyPatch) -> None:
+    """An exception in a worker is raised in the caller, and the heap is thawed after it."""
+    monkeypatch.setattr(workers, "work_pickled", _failing_work)
+    with pytest.raises(RuntimeError, match="worker failed"):
+        list(classify_many(_texts(50), n_process=2, batch_size=8))
+    assert gc.get_freeze_count() == 0
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="pipe sizes are set on Linux only")
+def test_the_pools_pipes_are_widened() -> None:
+    """On Linux the pool's task and result pipes hold _PIPE_BYTES, so a worker's batch of
+    postings or of predictions goes in one write."""
+    import fcntl
+
+    with open("/proc/sys/fs/pipe-max-size") as fh:
+        if int(fh.read()) < workers._PIPE_BYTES:
+            pytest.skip("this system caps pipes below _PIPE_BYTES")
+    pool = workers.new_pool(default_classifier(), 1)
+    try:
+        for queue in (pool._inqueue, pool._outqueue):  # type: ignore[attr-defined]
+            assert fcntl.fcntl(queue._writer.fileno(), fcntl.F_GETPIPE_SZ) == workers._PIPE_BYTES
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 @pytest.mark.parametrize("n_process", [1, 2])

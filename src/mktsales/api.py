@@ -420,9 +420,10 @@ def classify_many(
     batch_size : int, default=256
         Texts per batch, the unit of work of a process.
     n_process : int, default=1
-        Processes that classify, this one included: with 2, one worker process takes every
-        other batch and this process the rest, and the input is read only as fast as the results
-        are consumed. -1 uses every core.
+        Processes that classify, this one included: with 2, this process and one worker
+        process share the batches, each taking the next one when it is free, so the faster
+        does more; the input is read only a few batches ahead of the results consumed. -1 uses
+        every core.
     classifier : Classifier, optional
         Defaults to the shipped model and rules.
 
