@@ -12,6 +12,8 @@ from multiprocessing.pool import Pool
 
 import pandas as pd
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from mktsales import classify, classify_many, label_dataframe, workers
 from mktsales.api import Classifier, default_classifier
@@ -50,6 +52,20 @@ def test_inputs_of_any_size_keep_the_input_order(n_process: int, copies: int, ba
     texts = [f"{t} ({i})" for i, t in enumerate(TEXTS * copies)]
     here = [classify(t) for t in texts]
     assert list(classify_many(texts, n_process=n_process, batch_size=batch_size)) == here
+
+
+@settings(max_examples=15, deadline=None)
+@given(
+    n_texts=st.integers(min_value=0, max_value=120),
+    batch_size=st.integers(min_value=1, max_value=40),
+    n_process=st.integers(min_value=2, max_value=3),
+)
+def test_any_split_gives_the_one_process_results_in_order(n_texts: int, batch_size: int, n_process: int) -> None:
+    """For any input length, batch size and number of processes, the predictions equal those of
+    one process, in the same order (whichever process took each batch or tail unit)."""
+    texts = [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(n_texts)]
+    one = list(classify_many(texts, batch_size=batch_size))
+    assert list(classify_many(texts, n_process=n_process, batch_size=batch_size)) == one
 
 
 def _texts(n: int) -> list[str]:
