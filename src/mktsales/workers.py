@@ -204,7 +204,9 @@ def predictions_in_order(clf: Classifier, batches: Iterator[list[_Pair]], n_proc
 
     The input is read a few batches ahead (:data:`_AHEAD_PER_WORKER` per worker, plus two),
     and at most :data:`_HELD_PER_AHEAD` times the batches in flight wait for an earlier one, so
-    memory stays bounded whatever the caller's pace. Once the input runs out, what is left is cut
+    memory stays bounded whatever the caller's pace (with ``Pool.imap``, a paused consumer let the
+    workers run through the whole input and their results pile up in this process: 46 of 47
+    batches after four seconds, measured). Once the input runs out, what is left is cut
     into units of at most :data:`_TAIL_UNIT` texts, shared the same way, so that no process sits
     idle while another classifies the tail.
     """
