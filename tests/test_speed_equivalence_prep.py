@@ -336,7 +336,6 @@ SCAN_LINES = [
 
 def _line_spans_both_ways(text: str) -> tuple[list[tuple[int, int]], list[tuple[int, int]]]:
     from mktsales.boilerplate import _line_spans, _patterns
-    from mktsales.text import only_ascii_words
 
     low: str | None = text.lower()
     if len(low) != len(text):  # "İ": no lower-cased slices, every line is read
@@ -414,7 +413,15 @@ def test_any_of_finds_what_the_whole_alternation_finds(words: list[str], data: s
     """Searching the alternatives one by one (a leading word boundary checked apart) says "found"
     exactly when the whole alternation does, for the cue and sentence patterns as _patterns() builds
     them, anywhere in a range of the text, ignoring case or on the lower-cased ASCII text."""
-    from mktsales.boilerplate import _alt, _AnyOf, _for_lower_ascii, _patterns, _spaced, _top_level_alternatives
+    from mktsales.boilerplate import (
+        _alt,
+        _AnyOf,
+        _for_lower_ascii,
+        _ignoring_case,
+        _patterns,
+        _spaced,
+        _top_level_alternatives,
+    )
 
     raw = json.loads(files("mktsales").joinpath("data/boilerplate.json").read_text("utf-8"))
     text = data.draw(st.sampled_from([" ", "  ", ""])).join(words)
@@ -428,9 +435,7 @@ def test_any_of_finds_what_the_whole_alternation_finds(words: list[str], data: s
     for rule in raw["sentences"]:
         pattern = _spaced(rule["pattern"])
         pieces = _top_level_alternatives(pattern)
-        cases.append(
-            (pattern, _AnyOf(pieces, lambda p: re.compile(p, re.IGNORECASE)), _AnyOf(pieces, _for_lower_ascii))
-        )
+        cases.append((pattern, _AnyOf(pieces, _ignoring_case), _AnyOf(pieces, _for_lower_ascii)))
     for pattern, slow, fast in cases:
         expected = re.compile(pattern, re.IGNORECASE).search(text, pos, endpos) is not None
         assert slow.search(text, pos, endpos) is expected, pattern

@@ -35,6 +35,10 @@ def _nothing_frozen() -> Iterator[None]:
     gc.unfreeze()
 
 
+def _texts(n: int) -> list[str]:
+    return [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(n)]
+
+
 def test_two_processes_give_the_same_predictions_with_titles_in_order() -> None:
     """Predictions unpickled from the workers equal those computed here, titles included."""
     titles = ["Sales Rep", None, "Accountant", None, "Buyer", None]
@@ -49,7 +53,7 @@ def test_inputs_of_any_size_keep_the_input_order(n_process: int, copies: int, ba
     """Whatever the input's length, the batch size and the number of processes (a single batch,
     batches of one, more batches than are ever in flight), the predictions come back whole and in
     input order."""
-    texts = [f"{t} ({i})" for i, t in enumerate(TEXTS * copies)]
+    texts = _texts(len(TEXTS) * copies)
     here = [classify(t) for t in texts]
     assert list(classify_many(texts, n_process=n_process, batch_size=batch_size)) == here
 
@@ -63,13 +67,9 @@ def test_inputs_of_any_size_keep_the_input_order(n_process: int, copies: int, ba
 def test_any_split_gives_the_one_process_results_in_order(n_texts: int, batch_size: int, n_process: int) -> None:
     """For any input length, batch size and number of processes, the predictions equal those of
     one process, in the same order (whichever process took each batch or tail unit)."""
-    texts = [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(n_texts)]
+    texts = _texts(n_texts)
     one = list(classify_many(texts, batch_size=batch_size))
     assert list(classify_many(texts, n_process=n_process, batch_size=batch_size)) == one
-
-
-def _texts(n: int) -> list[str]:
-    return [f"{TEXTS[i % len(TEXTS)]} ({i})" for i in range(n)]
 
 
 def _count_here(monkeypatch: pytest.MonkeyPatch, clf: Classifier, delay: float = 0.0) -> list[int]:

@@ -309,7 +309,7 @@ def spans_of(text: str, words: Collection[str] | None, low: str, *, plain: bool)
     return spans
 
 
-def _line_spans(text: str, low: str | None, pats: _Patterns, plain: bool = False) -> list[tuple[int, int]]:
+def _line_spans(text: str, low: str | None, pats: _Patterns, plain: bool) -> list[tuple[int, int]]:
     """Boilerplate sections, inline headings and company introductions, line by line.
 
     ``low`` is ``text.lower()`` when it has the same length as ``text``, else None. ``plain`` says
